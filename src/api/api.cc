@@ -1,0 +1,303 @@
+#include "api/api.h"
+
+#include <charconv>
+#include <exception>
+#include <nlohmann/json.hpp>
+
+#include "api/codec.h"
+#include "api/json_fields.h"
+#include "api/problem.h"
+#include "base/time.h"
+
+namespace truthbook::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kPrefix = "/api/calibration/";
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 500;
+
+std::string Dump(const json& doc) {
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+HttpResponse Json(int status, const json& doc) { return {status, "application/json", Dump(doc)}; }
+
+HttpResponse Problem(const Status& s) {
+  return {HttpStatusFor(s.code()), "application/problem+json", ProblemJson(s)};
+}
+
+// 201 for a new record, 200 for one that already existed.
+template <typename T>
+HttpResponse Created(const service::Written<T>& w, json doc) {
+  doc["created"] = w.created;
+  return Json(w.created ? 201 : 200, doc);
+}
+
+// Maps a Result to its JSON answer or its problem.
+template <typename T, typename F>
+HttpResponse Answer(const Result<T>& r, F&& to_response) {
+  if (!r.ok()) return Problem(r.status());
+  return to_response(r.value());
+}
+
+// Cursors are "<unix ms>.<id>", opaque to clients.
+std::string EncodeCursor(TimePoint t, const std::string& id) {
+  return std::to_string(t.time_since_epoch().count()) + "." + id;
+}
+
+Result<std::optional<store::Cursor>> DecodeCursor(const HttpRequest& req) {
+  auto it = req.query.find("cursor");
+  if (it == req.query.end() || it->second.empty()) return std::optional<store::Cursor>();
+  const std::string& c = it->second;
+  size_t dot = c.find('.');
+  int64_t ms = 0;
+  if (dot == std::string::npos || dot + 1 == c.size() ||
+      std::from_chars(c.data(), c.data() + dot, ms).ptr != c.data() + dot) {
+    return InvalidArgument("cursor: malformed; pass next_cursor from the previous page");
+  }
+  return std::optional<store::Cursor>(
+      store::Cursor{TimePoint(std::chrono::milliseconds(ms)), c.substr(dot + 1)});
+}
+
+Result<int> DecodeLimit(const HttpRequest& req) {
+  auto it = req.query.find("limit");
+  if (it == req.query.end()) return kDefaultPageSize;
+  int limit = 0;
+  const std::string& v = it->second;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
+  if (ec != std::errc() || ptr != v.data() + v.size() || limit < 1 || limit > kMaxPageSize) {
+    return InvalidArgument("limit: must be an integer in [1, 500]");
+  }
+  return limit;
+}
+
+Result<std::optional<TimePoint>> QueryTime(const HttpRequest& req, const std::string& key) {
+  auto it = req.query.find(key);
+  if (it == req.query.end()) return std::optional<TimePoint>();
+  Result<TimePoint> t = ParseRfc3339(it->second);
+  if (!t.ok()) return InvalidArgument(key + ": " + t.status().message());
+  return std::optional<TimePoint>(*t);
+}
+
+std::optional<std::string> QueryText(const HttpRequest& req, const std::string& key) {
+  auto it = req.query.find(key);
+  if (it == req.query.end()) return std::nullopt;
+  return it->second;
+}
+
+// A page of items: `rows` holds up to limit + 1 records; the extra one only says "more".
+template <typename T, typename Key>
+json Page(std::vector<T> rows, int limit, Key key) {
+  json out = {{"items", json::array()}, {"next_cursor", nullptr}};
+  bool more = static_cast<int>(rows.size()) > limit;
+  if (more) rows.resize(limit);
+  for (const T& row : rows) out["items"].push_back(Encode(row));
+  if (more) {
+    auto [time, id] = key(rows.back());
+    out["next_cursor"] = EncodeCursor(time, id);
+  }
+  return out;
+}
+
+}  // namespace
+
+Api::Api(service::Context ctx, ApiOptions options)
+    : ctx_(ctx),
+      options_(options),
+      started_at_(ctx.clock.Now()),
+      events_(ctx),
+      snapshots_(ctx),
+      sim_runs_(ctx),
+      publishing_(ctx),
+      idempotency_(ctx) {}
+
+HttpResponse Api::Handle(const HttpRequest& req) {
+  try {
+    if (req.body.size() > options_.max_body_bytes) {
+      return Problem(Status(StatusCode::kPayloadTooLarge,
+                            "body: larger than " + std::to_string(options_.max_body_bytes) +
+                                " bytes"));
+    }
+    if (req.method != "POST" || req.idempotency_key.empty()) return Route(req);
+    auto stored = idempotency_.Lookup(req.path, req.idempotency_key, req.body);
+    if (!stored.ok()) return Problem(stored.status());
+    if (*stored) return Json((*stored)->status, json::parse((*stored)->body));
+    HttpResponse response = Route(req);
+    // Only settled answers are replayed; a 5xx may succeed when retried.
+    if (response.status < 500) {
+      Status s = idempotency_.Remember(req.path, req.idempotency_key, req.body,
+                                       {response.status, response.body});
+      if (!s.ok()) return Problem(s);
+    }
+    return response;
+  } catch (const std::exception& e) {
+    return Problem(Internal(std::string("unexpected: ") + e.what()));
+  }
+}
+
+HttpResponse Api::Route(const HttpRequest& req) {
+  if (!req.path.starts_with(kPrefix)) {
+    return Problem(NotFound("path: no such endpoint " + req.path));
+  }
+  std::string route = req.path.substr(kPrefix.size());
+  if (req.method == "POST") return Post(req, route);
+  if (req.method == "GET") return Get(req, route);
+  return Problem(NotFound("path: no " + req.method + " endpoint " + req.path));
+}
+
+HttpResponse Api::Post(const HttpRequest& req, const std::string& route) {
+  if (route == "events") {
+    auto decoded = DecodeEvent(req.body);
+    if (!decoded.ok()) return Problem(decoded.status());
+    return Answer(events_.PutEvent(*decoded), [](const auto& w) {
+      return Created(w, Encode(w.record));
+    });
+  }
+  if (route == "capture-snapshot") {
+    auto decoded = DecodeCaptureSnapshot(req.body);
+    if (!decoded.ok()) return Problem(decoded.status());
+    return Answer(snapshots_.CaptureOdds(*decoded), [](const auto& w) {
+      json doc = Encode(w.record);
+      doc.erase("raw");
+      return Created(w, doc);
+    });
+  }
+  if (route == "capture-injury-snapshot") {
+    auto decoded = DecodeCaptureInjury(req.body);
+    if (!decoded.ok()) return Problem(decoded.status());
+    return Answer(snapshots_.CaptureInjury(*decoded), [](const auto& w) {
+      return Created(w, Encode(w.record));
+    });
+  }
+  if (route == "sim-runs") {
+    auto decoded = DecodeSimRun(req.body);
+    if (!decoded.ok()) return Problem(decoded.status());
+    return Answer(sim_runs_.Create(*decoded), [](const service::SimRunView& v) {
+      json doc = Encode(v);
+      doc["prediction_ids"] = json::array();
+      for (const auto& p : v.predictions) doc["prediction_ids"].push_back(p.prediction_id);
+      return Json(201, doc);
+    });
+  }
+  if (route == "publish") {
+    auto decoded = DecodePublish(req.body);
+    if (!decoded.ok()) return Problem(decoded.status());
+    return Answer(publishing_.Publish(*decoded), [](const auto& w) {
+      return Created(w, Encode(w.record));
+    });
+  }
+  if (route == "event-results") {
+    auto decoded = DecodeEventResult(req.body);
+    if (!decoded.ok()) return Problem(decoded.status());
+    return Answer(events_.RecordResult(*decoded), [](const auto& w) {
+      return Created(w, Encode(w.record));
+    });
+  }
+  if (route == "cleanup-snapshots") return CleanupSnapshots(req);
+  return Problem(NotFound("path: no POST endpoint " + req.path));
+}
+
+HttpResponse Api::Get(const HttpRequest& req, const std::string& route) {
+  auto tail = [&](std::string_view prefix) -> std::optional<std::string> {
+    if (!route.starts_with(prefix) || route.size() == prefix.size()) return std::nullopt;
+    std::string rest = route.substr(prefix.size());
+    if (rest.find('/') != std::string::npos) return std::nullopt;
+    return rest;
+  };
+  if (route == "health") return Health();
+  if (route == "published-predictions") return ListPublished(req);
+  if (auto id = tail("snapshots/")) return ListSnapshots(req, *id);
+  if (auto id = tail("sim-run/")) {
+    return Answer(sim_runs_.Get(*id), [](const auto& v) { return Json(200, Encode(v)); });
+  }
+  if (auto id = tail("prediction/")) {
+    return Answer(sim_runs_.GetPrediction(*id), [](const auto& v) { return Json(200, Encode(v)); });
+  }
+  return Problem(NotFound("path: no GET endpoint " + req.path));
+}
+
+HttpResponse Api::Health() {
+  std::map<std::string, int64_t> counts;
+  Status s = ctx_.store.Read([&](store::Reader& r) -> Status {
+    ASSIGN_OR_RETURN(counts, r.CountRows());
+    return Status::Ok();
+  });
+  if (!s.ok()) return Problem(s);
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(ctx_.clock.Now() - started_at_);
+  json doc = {{"status", "ok"},
+              {"version", TRUTHBOOK_VERSION},
+              {"uptime_seconds", uptime.count()},
+              {"database", {{"backend", "sqlite"}, {"path", ctx_.store.Location()}}},
+              {"collections", counts},
+              {"scheduler",
+               {{"running", false}, {"next_calibration", nullptr}, {"next_grading", nullptr}}}};
+  return Json(200, doc);
+}
+
+HttpResponse Api::ListSnapshots(const HttpRequest& req, const std::string& event_id) {
+  store::SnapshotQuery q;
+  q.event_id = event_id;
+  q.book = QueryText(req, "book");
+  q.market = QueryText(req, "market");
+  auto from = QueryTime(req, "from");
+  auto to = QueryTime(req, "to");
+  auto cursor = DecodeCursor(req);
+  auto limit = DecodeLimit(req);
+  for (const Status& s : {from.status(), to.status(), cursor.status(), limit.status()}) {
+    if (!s.ok()) return Problem(s);
+  }
+  q.captured_from = *from;
+  q.captured_until = *to;
+  q.after = *cursor;
+  q.limit = *limit + 1;
+  return Answer(snapshots_.ListOdds(q), [&](const auto& rows) {
+    return Json(200, Page(rows, *limit, [](const ledger::OddsSnapshot& s) {
+                  return std::pair(s.captured_at, s.snapshot_id);
+                }));
+  });
+}
+
+HttpResponse Api::ListPublished(const HttpRequest& req) {
+  store::PublishedQuery q;
+  q.sport = QueryText(req, "sport");
+  q.channel = QueryText(req, "channel");
+  auto from = QueryTime(req, "from");
+  auto to = QueryTime(req, "to");
+  auto cursor = DecodeCursor(req);
+  auto limit = DecodeLimit(req);
+  for (const Status& s : {from.status(), to.status(), cursor.status(), limit.status()}) {
+    if (!s.ok()) return Problem(s);
+  }
+  q.published_from = *from;
+  q.published_until = *to;
+  q.after = *cursor;
+  q.limit = *limit + 1;
+  return Answer(publishing_.List(q), [&](const auto& rows) {
+    return Json(200, Page(rows, *limit, [](const ledger::Publish& p) {
+                  return std::pair(p.published_at, p.publish_id);
+                }));
+  });
+}
+
+HttpResponse Api::CleanupSnapshots(const HttpRequest& req) {
+  std::chrono::days retention = options_.snapshot_retention;
+  if (!req.body.empty()) {
+    auto doc = JsonObject::ParseBody(req.body);
+    if (!doc.ok()) return Problem(doc.status());
+    auto days = JsonObject(*doc, "").OptInteger("retention_days");
+    if (!days.ok()) return Problem(days.status());
+    if (*days) {
+      if (**days < 1 || **days > 36500) {
+        return Problem(InvalidArgument("retention_days: must be in [1, 36500]"));
+      }
+      retention = std::chrono::days(**days);
+    }
+  }
+  return Answer(snapshots_.Cleanup(retention), [](const auto& audit) {
+    return Json(200, Encode(audit));
+  });
+}
+
+}  // namespace truthbook::api

@@ -1,0 +1,72 @@
+// The HTTP API under /api/calibration/ as plain request -> response: routes, decoding,
+// service calls and problem+json errors, with no HTTP library type in sight (the RESTinio
+// adapter is http_server.cc). Handlers hold no domain logic. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <string>
+
+#include "service/context.h"
+#include "service/event_service.h"
+#include "service/idempotency_service.h"
+#include "service/publish_service.h"
+#include "service/sim_run_service.h"
+#include "service/snapshot_service.h"
+
+namespace truthbook::api {
+
+struct HttpRequest {
+  std::string method;  // GET, POST, ...
+  std::string path;    // decoded path without the query
+  std::map<std::string, std::string> query;
+  std::string body;
+  std::string idempotency_key;  // empty when the header is absent
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+struct ApiOptions {
+  // Largest accepted request body; larger gets 413. Default 1 MiB.
+  size_t max_body_bytes = 1 << 20;
+  // Default retention for cleanup-snapshots when the body names none. Default 90 days.
+  std::chrono::days snapshot_retention{90};
+};
+
+class Api {
+ public:
+  Api(service::Context ctx, ApiOptions options);
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  // Answers one request. Never throws; every error is application/problem+json.
+  HttpResponse Handle(const HttpRequest& req);
+
+  const ApiOptions& options() const { return options_; }
+
+ private:
+  HttpResponse Route(const HttpRequest& req);
+  HttpResponse Post(const HttpRequest& req, const std::string& route);
+  HttpResponse Get(const HttpRequest& req, const std::string& route);
+
+  HttpResponse Health();
+  HttpResponse ListSnapshots(const HttpRequest& req, const std::string& event_id);
+  HttpResponse ListPublished(const HttpRequest& req);
+  HttpResponse CleanupSnapshots(const HttpRequest& req);
+
+  service::Context ctx_;
+  ApiOptions options_;
+  TimePoint started_at_;
+  service::EventService events_;
+  service::SnapshotService snapshots_;
+  service::SimRunService sim_runs_;
+  service::PublishService publishing_;
+  service::IdempotencyService idempotency_;
+};
+
+}  // namespace truthbook::api

@@ -1,0 +1,313 @@
+#include "api/codec.h"
+
+#include "api/json_fields.h"
+#include "base/canonical_json.h"
+#include "base/time.h"
+
+namespace truthbook::api {
+namespace {
+
+using nlohmann::json;
+
+template <typename T>
+json OrNull(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json Parsed(const std::string& canonical) { return json::parse(canonical, nullptr, false); }
+
+// Canonical JSON of an optional member, "null" when absent.
+Result<std::string> CanonicalMember(const JsonObject& o, std::string_view key, const char* empty) {
+  const json* v = o.Find(key);
+  if (v == nullptr) return std::string(empty);
+  Result<std::string> c = CanonicalJson(*v);
+  if (!c.ok()) return InvalidArgument(o.Field(key) + ": " + c.status().message());
+  return c;
+}
+
+Result<service::PriceInput> DecodePrice(const JsonObject& parent) {
+  ASSIGN_OR_RETURN(JsonObject price, parent.Object("price"));
+  service::PriceInput out;
+  ASSIGN_OR_RETURN(out.american, price.OptNumber("american"));
+  ASSIGN_OR_RETURN(out.decimal, price.OptNumber("decimal"));
+  if (!out.american && !out.decimal) {
+    return InvalidArgument(price.Field("american") + ": give american or decimal");
+  }
+  return out;
+}
+
+json EncodePrice(double decimal, double american) {
+  return {{"decimal", decimal}, {"american", american}};
+}
+
+}  // namespace
+
+Result<service::EventRequest> DecodeEvent(std::string_view body) {
+  ASSIGN_OR_RETURN(json doc, JsonObject::ParseBody(body));
+  JsonObject o(doc, "");
+  service::EventRequest r;
+  ASSIGN_OR_RETURN(r.event_id, o.String("event_id"));
+  ASSIGN_OR_RETURN(r.sport, o.String("sport"));
+  ASSIGN_OR_RETURN(std::optional<std::string> league, o.OptString("league"));
+  r.league = league.value_or(r.sport);
+  ASSIGN_OR_RETURN(r.season, o.String("season"));
+  ASSIGN_OR_RETURN(r.home_team, o.String("home_team"));
+  ASSIGN_OR_RETURN(r.away_team, o.String("away_team"));
+  ASSIGN_OR_RETURN(r.start_time, o.Time("start_time"));
+  ASSIGN_OR_RETURN(std::optional<std::string> status, o.OptString("status"));
+  if (status) r.status = *status;
+  return r;
+}
+
+Result<service::CaptureSnapshotRequest> DecodeCaptureSnapshot(std::string_view body) {
+  ASSIGN_OR_RETURN(json doc, JsonObject::ParseBody(body));
+  JsonObject o(doc, "");
+  service::CaptureSnapshotRequest r;
+  ASSIGN_OR_RETURN(r.event_id, o.String("event_id"));
+  ASSIGN_OR_RETURN(r.book, o.String("book"));
+  ASSIGN_OR_RETURN(r.market, o.String("market"));
+  ASSIGN_OR_RETURN(r.player, o.OptString("player"));
+  ASSIGN_OR_RETURN(r.stat, o.OptString("stat"));
+  ASSIGN_OR_RETURN(r.captured_at, o.Time("captured_at"));
+  ASSIGN_OR_RETURN(std::vector<JsonObject> quotes, o.Objects("quotes"));
+  for (const JsonObject& q : quotes) {
+    service::QuoteInput quote;
+    ASSIGN_OR_RETURN(quote.selection, q.String("selection"));
+    ASSIGN_OR_RETURN(quote.line, q.OptNumber("line"));
+    ASSIGN_OR_RETURN(quote.price, DecodePrice(q));
+    r.quotes.push_back(std::move(quote));
+  }
+  ASSIGN_OR_RETURN(r.raw_canonical, CanonicalMember(o, "raw", "null"));
+  r.body = std::string(body);
+  return r;
+}
+
+Result<service::CaptureInjuryRequest> DecodeCaptureInjury(std::string_view body) {
+  ASSIGN_OR_RETURN(json doc, JsonObject::ParseBody(body));
+  JsonObject o(doc, "");
+  service::CaptureInjuryRequest r;
+  ASSIGN_OR_RETURN(r.event_id, o.String("event_id"));
+  ASSIGN_OR_RETURN(r.team, o.String("team"));
+  ASSIGN_OR_RETURN(r.source, o.String("source"));
+  ASSIGN_OR_RETURN(r.captured_at, o.Time("captured_at"));
+  ASSIGN_OR_RETURN(std::vector<JsonObject> players, o.Objects("players"));
+  for (const JsonObject& p : players) {
+    service::InjuryPlayer player;
+    ASSIGN_OR_RETURN(player.player, p.String("player"));
+    ASSIGN_OR_RETURN(player.status, p.String("status"));
+    r.players.push_back(std::move(player));
+  }
+  ASSIGN_OR_RETURN(r.raw_canonical, CanonicalMember(o, "raw", "null"));
+  r.body = std::string(body);
+  return r;
+}
+
+Result<service::SimRunRequest> DecodeSimRun(std::string_view body) {
+  ASSIGN_OR_RETURN(json doc, JsonObject::ParseBody(body));
+  JsonObject o(doc, "");
+  service::SimRunRequest r;
+  ASSIGN_OR_RETURN(r.trigger, o.String("trigger"));
+  ASSIGN_OR_RETURN(r.model_version, o.String("model_version"));
+  ASSIGN_OR_RETURN(r.feature_set_version, o.String("feature_set_version"));
+  ASSIGN_OR_RETURN(r.decision_policy_version, o.String("decision_policy_version"));
+  ASSIGN_OR_RETURN(JsonObject code, o.Object("code_version"));
+  ASSIGN_OR_RETURN(r.git_sha, code.String("git_sha"));
+  ASSIGN_OR_RETURN(std::optional<bool> dirty, code.OptBool("dirty"));
+  r.code_dirty = dirty.value_or(false);
+  ASSIGN_OR_RETURN(r.n_sims, o.Integer("n_sims"));
+  ASSIGN_OR_RETURN(r.rng_seed, o.Integer("rng_seed"));
+  ASSIGN_OR_RETURN(r.params_canonical, CanonicalMember(o, "params", "{}"));
+  ASSIGN_OR_RETURN(r.started_at, o.Time("started_at"));
+  ASSIGN_OR_RETURN(r.finished_at, o.Time("finished_at"));
+  ASSIGN_OR_RETURN(std::vector<JsonObject> inputs, o.Objects("inputs"));
+  for (const JsonObject& in : inputs) {
+    service::SimRunInputRequest input;
+    ASSIGN_OR_RETURN(input.kind, in.String("kind"));
+    ASSIGN_OR_RETURN(input.snapshot_id, in.String("snapshot_id"));
+    r.inputs.push_back(std::move(input));
+  }
+  ASSIGN_OR_RETURN(std::vector<JsonObject> predictions, o.Objects("predictions"));
+  for (const JsonObject& p : predictions) {
+    service::PredictionRequest pred;
+    ASSIGN_OR_RETURN(pred.event_id, p.String("event_id"));
+    ASSIGN_OR_RETURN(pred.market, p.String("market"));
+    ASSIGN_OR_RETURN(pred.selection, p.String("selection"));
+    ASSIGN_OR_RETURN(pred.line, p.OptNumber("line"));
+    ASSIGN_OR_RETURN(pred.player, p.OptString("player"));
+    ASSIGN_OR_RETURN(pred.stat, p.OptString("stat"));
+    ASSIGN_OR_RETURN(pred.price, DecodePrice(p));
+    ASSIGN_OR_RETURN(pred.book, p.String("book"));
+    ASSIGN_OR_RETURN(pred.raw_prob, p.Number("raw_prob"));
+    ASSIGN_OR_RETURN(pred.calibrated_prob, p.OptNumber("calibrated_prob"));
+    ASSIGN_OR_RETURN(pred.edge, p.OptNumber("edge"));
+    ASSIGN_OR_RETURN(pred.tier, p.String("tier"));
+    ASSIGN_OR_RETURN(std::optional<double> stake, p.OptNumber("stake_units"));
+    pred.stake_units = stake.value_or(1.0);
+    r.predictions.push_back(std::move(pred));
+  }
+  return r;
+}
+
+Result<service::PublishRequest> DecodePublish(std::string_view body) {
+  ASSIGN_OR_RETURN(json doc, JsonObject::ParseBody(body));
+  JsonObject o(doc, "");
+  service::PublishRequest r;
+  ASSIGN_OR_RETURN(r.prediction_id, o.String("prediction_id"));
+  ASSIGN_OR_RETURN(r.channel, o.String("channel"));
+  ASSIGN_OR_RETURN(std::optional<std::string> visibility, o.OptString("visibility"));
+  if (visibility) r.visibility = *visibility;
+  ASSIGN_OR_RETURN(std::optional<bool> official, o.OptBool("is_official"));
+  r.is_official = official.value_or(true);
+  r.body = std::string(body);
+  return r;
+}
+
+Result<service::EventResultRequest> DecodeEventResult(std::string_view body) {
+  ASSIGN_OR_RETURN(json doc, JsonObject::ParseBody(body));
+  JsonObject o(doc, "");
+  service::EventResultRequest r;
+  ASSIGN_OR_RETURN(r.event_id, o.String("event_id"));
+  ASSIGN_OR_RETURN(r.status, o.String("status"));
+  ASSIGN_OR_RETURN(r.home_score, o.OptInteger("home_score"));
+  ASSIGN_OR_RETURN(r.away_score, o.OptInteger("away_score"));
+  if (o.Find("player_stats") != nullptr) {
+    ASSIGN_OR_RETURN(std::vector<JsonObject> stats, o.Objects("player_stats"));
+    for (const JsonObject& s : stats) {
+      service::PlayerStat stat;
+      ASSIGN_OR_RETURN(stat.player, s.String("player"));
+      ASSIGN_OR_RETURN(stat.stat, s.String("stat"));
+      ASSIGN_OR_RETURN(stat.value, s.OptNumber("value"));
+      ASSIGN_OR_RETURN(std::optional<bool> played, s.OptBool("played"));
+      stat.played = played.value_or(true);
+      r.player_stats.push_back(std::move(stat));
+    }
+  }
+  return r;
+}
+
+json Encode(const ledger::Event& e) {
+  return {{"event_id", e.event_id},   {"revision", e.revision},
+          {"sport", e.sport},         {"league", e.league},
+          {"season", e.season},       {"home_team", e.home_team},
+          {"away_team", e.away_team}, {"start_time", FormatRfc3339(e.start_time)},
+          {"status", e.status},       {"recorded_at", FormatRfc3339(e.recorded_at)}};
+}
+
+json Encode(const ledger::OddsSnapshot& s) {
+  return {{"snapshot_id", s.snapshot_id},
+          {"event_id", s.event_id},
+          {"book", s.book},
+          {"market", s.market},
+          {"captured_at", FormatRfc3339(s.captured_at)},
+          {"recorded_at", FormatRfc3339(s.recorded_at)},
+          {"quotes", Parsed(s.quotes_json)},
+          {"devig_method", s.devig_method},
+          {"content_sha256", s.content_sha256},
+          {"raw", s.raw}};
+}
+
+json Encode(const ledger::InjurySnapshot& s) {
+  return {{"snapshot_id", s.snapshot_id},
+          {"event_id", s.event_id},
+          {"team", s.team},
+          {"source", s.source},
+          {"captured_at", FormatRfc3339(s.captured_at)},
+          {"recorded_at", FormatRfc3339(s.recorded_at)},
+          {"players", Parsed(s.players_json)},
+          {"content_sha256", s.content_sha256}};
+}
+
+json Encode(const ledger::SimRun& r) {
+  return {{"sim_run_id", r.sim_run_id},
+          {"trigger", r.trigger},
+          {"model_version", r.model_version},
+          {"feature_set_version", r.feature_set_version},
+          {"decision_policy_version", r.decision_policy_version},
+          {"code_version", {{"git_sha", r.git_sha}, {"dirty", r.code_dirty}}},
+          {"n_sims", r.n_sims},
+          {"rng_seed", r.rng_seed},
+          {"params", Parsed(r.params_json)},
+          {"started_at", FormatRfc3339(r.started_at)},
+          {"finished_at", FormatRfc3339(r.finished_at)},
+          {"recorded_at", FormatRfc3339(r.recorded_at)}};
+}
+
+json Encode(const ledger::SimRunInput& i) {
+  return {{"kind", i.input_kind},
+          {"snapshot_id", i.snapshot_id},
+          {"content_sha256", i.content_sha256}};
+}
+
+json Encode(const ledger::Prediction& p) {
+  return {{"prediction_id", p.prediction_id},
+          {"sim_run_id", p.sim_run_id},
+          {"event_id", p.event_id},
+          {"market", p.market},
+          {"selection", p.selection},
+          {"line", OrNull(p.line)},
+          {"player", OrNull(p.player)},
+          {"stat", OrNull(p.stat)},
+          {"book", p.book},
+          {"price", EncodePrice(p.price_decimal, p.price_american)},
+          {"raw_prob", p.raw_prob},
+          {"calibrated_prob", OrNull(p.calibrated_prob)},
+          {"calibration_version_id", OrNull(p.calibration_version_id)},
+          {"edge", OrNull(p.edge)},
+          {"tier", p.tier},
+          {"stake_units", p.stake_units},
+          {"recorded_at", FormatRfc3339(p.recorded_at)}};
+}
+
+json Encode(const ledger::Publish& p) {
+  return {{"publish_id", p.publish_id},
+          {"prediction_id", p.prediction_id},
+          {"channel", p.channel},
+          {"visibility", p.visibility},
+          {"is_official", p.is_official},
+          {"published_at", FormatRfc3339(p.published_at)},
+          {"request_sha256", p.request_sha256},
+          {"log_index", p.log_index}};
+}
+
+json Encode(const ledger::EventResult& r) {
+  return {{"result_id", r.result_id},
+          {"event_id", r.event_id},
+          {"revision", r.revision},
+          {"status", r.status},
+          {"home_score", OrNull(r.home_score)},
+          {"away_score", OrNull(r.away_score)},
+          {"player_stats", Parsed(r.player_stats_json)},
+          {"supersedes", OrNull(r.supersedes)},
+          {"recorded_at", FormatRfc3339(r.recorded_at)},
+          {"log_index", r.log_index}};
+}
+
+json Encode(const ledger::SnapshotCleanup& c) {
+  return {{"cleanup_id", c.cleanup_id},
+          {"cutoff", FormatRfc3339(c.cutoff)},
+          {"requested_at", FormatRfc3339(c.requested_at)},
+          {"deleted_count", c.deleted_count},
+          {"deleted_ids", Parsed(c.deleted_ids_json)}};
+}
+
+json Encode(const service::SimRunView& v) {
+  json out = Encode(v.run);
+  out["inputs"] = json::array();
+  for (const auto& i : v.inputs) out["inputs"].push_back(Encode(i));
+  out["predictions"] = json::array();
+  for (const auto& p : v.predictions) out["predictions"].push_back(Encode(p));
+  return out;
+}
+
+json Encode(const service::PredictionView& v) {
+  json out = Encode(v.prediction);
+  out["sim_run"] = Encode(v.sim_run);
+  out["inputs"] = json::array();
+  for (const auto& i : v.inputs) out["inputs"].push_back(Encode(i));
+  out["event"] = v.event ? Encode(*v.event) : json(nullptr);
+  out["publish"] = v.publish ? Encode(*v.publish) : json(nullptr);
+  out["published"] = v.publish.has_value();
+  return out;
+}
+
+}  // namespace truthbook::api

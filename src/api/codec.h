@@ -1,0 +1,35 @@
+// JSON codecs for the HTTP API (API.md): request bodies into service requests, records into
+// response documents. Decoding checks presence and types; the services check domain rules.
+// Pure; thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "base/status.h"
+#include "ledger/records.h"
+#include "service/requests.h"
+#include "service/sim_run_service.h"
+
+namespace truthbook::api {
+
+Result<service::EventRequest> DecodeEvent(std::string_view body);
+Result<service::CaptureSnapshotRequest> DecodeCaptureSnapshot(std::string_view body);
+Result<service::CaptureInjuryRequest> DecodeCaptureInjury(std::string_view body);
+Result<service::SimRunRequest> DecodeSimRun(std::string_view body);
+Result<service::PublishRequest> DecodePublish(std::string_view body);
+Result<service::EventResultRequest> DecodeEventResult(std::string_view body);
+
+nlohmann::json Encode(const ledger::Event& e);
+nlohmann::json Encode(const ledger::OddsSnapshot& s);
+nlohmann::json Encode(const ledger::InjurySnapshot& s);
+nlohmann::json Encode(const ledger::SimRun& r);
+nlohmann::json Encode(const ledger::SimRunInput& i);
+nlohmann::json Encode(const ledger::Prediction& p);
+nlohmann::json Encode(const ledger::Publish& p);
+nlohmann::json Encode(const ledger::EventResult& r);
+nlohmann::json Encode(const ledger::SnapshotCleanup& c);
+nlohmann::json Encode(const service::SimRunView& v);
+nlohmann::json Encode(const service::PredictionView& v);
+
+}  // namespace truthbook::api

@@ -1,0 +1,83 @@
+#include "api/http_server.h"
+
+#include <restinio/all.hpp>
+
+namespace truthbook::api {
+namespace {
+
+using Traits = restinio::default_traits_t;
+
+// RESTinio drops a connection above this size without an answer; Api answers 413 well below.
+constexpr uint64_t kTransportBodyLimit = 64ull << 20;
+
+std::string Decode(restinio::string_view_t text) {
+  auto decoded = restinio::utils::try_unescape_percent_encoding<
+      restinio::utils::restinio_default_unescape_traits>(text);
+  return decoded ? *decoded : std::string(text.data(), text.size());
+}
+
+HttpRequest Translate(const restinio::request_t& req) {
+  HttpRequest out;
+  out.method = req.header().method().c_str();
+  out.path = Decode(req.header().path());
+  auto query = restinio::try_parse_query<restinio::parse_query_traits::relaxed>(
+      req.header().query());
+  if (query) {
+    for (const auto& [key, value] : *query) {
+      out.query.emplace(std::string(key.data(), key.size()),
+                        std::string(value.data(), value.size()));
+    }
+  }
+  out.body = req.body();
+  out.idempotency_key = std::string(req.header().get_field_or("Idempotency-Key", ""));
+  return out;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  restinio::running_server_handle_t<Traits> server;
+  bool stopped = false;
+};
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(Api& api,
+                                                      const HttpServerOptions& options) {
+  auto handler = [&api](const restinio::request_handle_t& req) {
+    HttpResponse response = api.Handle(Translate(*req));
+    req->create_response(restinio::http_status_line_t(
+           restinio::http_status_code_t(static_cast<uint16_t>(response.status)), ""))
+        .append_header(restinio::http_field::content_type, response.content_type)
+        .set_body(std::move(response.body))
+        .done();
+    return restinio::request_accepted();
+  };
+  try {
+    auto impl = std::make_unique<Impl>();
+    impl->server = restinio::run_async<Traits>(
+        restinio::own_io_context(),
+        restinio::server_settings_t<Traits>{}
+            .address(options.host)
+            .port(options.port)
+            .incoming_http_msg_limits(
+                restinio::incoming_http_msg_limits_t{}.max_body_size(kTransportBodyLimit))
+            .request_handler(std::move(handler)),
+        options.threads);
+    return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+  } catch (const std::exception& e) {
+    return Unavailable("listen on " + options.host + ":" + std::to_string(options.port) + ": " +
+                       e.what());
+  }
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->server->stop();
+  impl_->server->wait();
+}
+
+}  // namespace truthbook::api

@@ -1,0 +1,107 @@
+// truthbook: the server and the command line. Wiring only: parse flags, open the store, build
+// the services and the HTTP server, wait for SIGINT/SIGTERM.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <spdlog/spdlog.h>
+
+#include "api/api.h"
+#include "api/http_server.h"
+#include "base/clock.h"
+#include "base/uuid.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace {
+
+using truthbook::Status;
+
+std::string DefaultDb() {
+  const char* env = std::getenv("TRUTHBOOK_DB");
+  return env != nullptr ? env : "data/truthbook.db";
+}
+
+Status EnsureParentDir(const std::string& path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return truthbook::Unavailable("db: cannot create " + parent.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+int InitDb(const std::string& db) {
+  truthbook::SystemClock clock;
+  if (Status s = EnsureParentDir(db); !s.ok()) {
+    std::cerr << s.ToString() << "\n";
+    return 1;
+  }
+  auto store = truthbook::store::sqlite::SqliteStore::Open(
+      db, clock, {}, [](const std::string& table) { std::cout << "table " << table << "\n"; });
+  if (!store.ok()) {
+    std::cerr << store.status().ToString() << "\n";
+    return 1;
+  }
+  std::cout << "database ready: " << db << "\n";
+  return 0;
+}
+
+int Serve(const std::string& db, const truthbook::api::HttpServerOptions& http) {
+  // Block the stop signals in every thread; the main thread waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  truthbook::SystemClock clock;
+  truthbook::UuidV7Generator ids(clock);
+  if (Status s = EnsureParentDir(db); !s.ok()) {
+    spdlog::error("{}", s.ToString());
+    return 1;
+  }
+  auto store = truthbook::store::sqlite::SqliteStore::Open(db, clock);
+  if (!store.ok()) {
+    spdlog::error("{}", store.status().ToString());
+    return 1;
+  }
+  truthbook::api::Api api({**store, clock, ids}, {});
+  auto server = truthbook::api::HttpServer::Start(api, http);
+  if (!server.ok()) {
+    spdlog::error("{}", server.status().ToString());
+    return 1;
+  }
+  spdlog::info("truthbook {} serving http://{}:{}/api/calibration/ on sqlite {}",
+               TRUTHBOOK_VERSION, http.host, http.port, db);
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  spdlog::info("signal {}: stopping", signal);
+  (*server)->Stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"truthbook: the record of truth for a sports-prediction engine"};
+  app.set_version_flag("--version", std::string("truthbook ") + TRUTHBOOK_VERSION);
+  app.require_subcommand(1);
+
+  std::string db = DefaultDb();
+  truthbook::api::HttpServerOptions http;
+  CLI::App* serve = app.add_subcommand("serve", "Serve the HTTP API");
+  serve->add_option("--db", db, "SQLite database file (env TRUTHBOOK_DB)")->capture_default_str();
+  serve->add_option("--host", http.host, "Address to listen on")->capture_default_str();
+  serve->add_option("--port", http.port, "Port to listen on")->capture_default_str();
+  serve->add_option("--threads", http.threads, "HTTP worker threads")->capture_default_str();
+
+  CLI::App* init_db = app.add_subcommand("init-db", "Create or migrate the database");
+  init_db->add_option("--db", db, "SQLite database file (env TRUTHBOOK_DB)")
+      ->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  if (*serve) return Serve(db, http);
+  if (*init_db) return InitDb(db);
+  return 1;
+}

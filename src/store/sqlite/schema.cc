@@ -1,0 +1,195 @@
+#include "store/sqlite/schema.h"
+
+#include <string>
+
+namespace truthbook::store::sqlite {
+namespace {
+
+// Triggers that make `table` append-only. `keys` are its unique keys (each a column list):
+// a BEFORE INSERT trigger refuses a row whose key exists, because INSERT OR REPLACE deletes
+// the old row without firing delete triggers unless recursive_triggers is on.
+std::string AppendOnly(const std::string& table, const std::vector<std::string>& keys,
+                       bool allow_delete = false) {
+  std::string sql = "CREATE TRIGGER " + table + "_no_update BEFORE UPDATE ON " + table +
+                    " BEGIN SELECT RAISE(ABORT, '" + table + " is append-only'); END;\n";
+  if (!allow_delete) {
+    sql += "CREATE TRIGGER " + table + "_no_delete BEFORE DELETE ON " + table +
+           " BEGIN SELECT RAISE(ABORT, '" + table + " is append-only'); END;\n";
+  }
+  std::string exists;
+  for (const std::string& key : keys) {
+    if (!exists.empty()) exists += " OR ";
+    std::string where;
+    size_t start = 0;
+    while (start <= key.size()) {
+      size_t comma = key.find(',', start);
+      if (comma == std::string::npos) comma = key.size();
+      std::string col = key.substr(start, comma - start);
+      if (!where.empty()) where += " AND ";
+      where += col + " IS NEW." + col;
+      start = comma + 1;
+    }
+    exists += "EXISTS (SELECT 1 FROM " + table + " WHERE " + where + ")";
+  }
+  sql += "CREATE TRIGGER " + table + "_no_replace BEFORE INSERT ON " + table + " WHEN " + exists +
+         " BEGIN SELECT RAISE(ABORT, '" + table + ": a row with this key exists'); END;\n";
+  return sql;
+}
+
+std::string V1Ledger() {
+  std::string sql = R"sql(
+CREATE TABLE events (
+  event_id TEXT NOT NULL, revision INTEGER NOT NULL, sport TEXT NOT NULL, league TEXT NOT NULL,
+  season TEXT NOT NULL, home_team TEXT NOT NULL, away_team TEXT NOT NULL,
+  start_time INTEGER NOT NULL, status TEXT NOT NULL, body_sha256 TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  PRIMARY KEY (event_id, revision)) WITHOUT ROWID;
+CREATE INDEX events_sport ON events (sport, event_id);
+
+CREATE TABLE odds_snapshots (
+  snapshot_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, book TEXT NOT NULL, market TEXT NOT NULL,
+  captured_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL, raw BLOB NOT NULL,
+  quotes TEXT NOT NULL, devig_method TEXT NOT NULL, content_sha256 TEXT NOT NULL UNIQUE);
+CREATE INDEX odds_snapshots_event_time ON odds_snapshots (event_id, captured_at, snapshot_id);
+
+CREATE TABLE injury_snapshots (
+  snapshot_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, team TEXT NOT NULL, source TEXT NOT NULL,
+  captured_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL, players TEXT NOT NULL,
+  raw BLOB NOT NULL, content_sha256 TEXT NOT NULL UNIQUE);
+CREATE INDEX injury_snapshots_event_time ON injury_snapshots (event_id, captured_at);
+
+CREATE TABLE sim_runs (
+  sim_run_id TEXT PRIMARY KEY, trigger TEXT NOT NULL, model_version TEXT NOT NULL,
+  feature_set_version TEXT NOT NULL, decision_policy_version TEXT NOT NULL,
+  git_sha TEXT NOT NULL, code_dirty INTEGER NOT NULL, n_sims INTEGER NOT NULL,
+  rng_seed INTEGER NOT NULL, params TEXT NOT NULL, started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL);
+
+CREATE TABLE sim_run_inputs (
+  sim_run_id TEXT NOT NULL REFERENCES sim_runs (sim_run_id), input_kind TEXT NOT NULL,
+  snapshot_id TEXT NOT NULL, content_sha256 TEXT NOT NULL,
+  PRIMARY KEY (sim_run_id, snapshot_id));
+CREATE INDEX sim_run_inputs_snapshot ON sim_run_inputs (snapshot_id);
+
+CREATE TABLE predictions (
+  prediction_id TEXT PRIMARY KEY, sim_run_id TEXT NOT NULL REFERENCES sim_runs (sim_run_id),
+  event_id TEXT NOT NULL, market TEXT NOT NULL, selection TEXT NOT NULL, line REAL,
+  player TEXT, stat TEXT, book TEXT NOT NULL, price_decimal REAL NOT NULL,
+  price_american REAL NOT NULL, raw_prob REAL NOT NULL, calibrated_prob REAL,
+  calibration_version_id TEXT, edge REAL, tier TEXT NOT NULL, stake_units REAL NOT NULL,
+  recorded_at INTEGER NOT NULL);
+CREATE INDEX predictions_sim_run ON predictions (sim_run_id);
+CREATE INDEX predictions_event ON predictions (event_id);
+
+CREATE TABLE ledger_entries (
+  log_index INTEGER PRIMARY KEY, kind TEXT NOT NULL, record_id TEXT NOT NULL,
+  payload BLOB NOT NULL, entry_sha256 TEXT NOT NULL, recorded_at INTEGER NOT NULL);
+
+CREATE TABLE published_predictions (
+  publish_id TEXT PRIMARY KEY,
+  prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (prediction_id),
+  channel TEXT NOT NULL, visibility TEXT NOT NULL, is_official INTEGER NOT NULL,
+  published_at INTEGER NOT NULL, request_sha256 TEXT NOT NULL,
+  log_index INTEGER NOT NULL UNIQUE REFERENCES ledger_entries (log_index));
+CREATE INDEX published_predictions_time ON published_predictions (published_at, publish_id);
+CREATE INDEX published_predictions_channel
+  ON published_predictions (channel, published_at, publish_id);
+
+CREATE TABLE event_results (
+  result_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, revision INTEGER NOT NULL,
+  status TEXT NOT NULL, home_score INTEGER, away_score INTEGER, player_stats TEXT NOT NULL,
+  supersedes TEXT REFERENCES event_results (result_id), recorded_at INTEGER NOT NULL,
+  log_index INTEGER NOT NULL UNIQUE REFERENCES ledger_entries (log_index),
+  UNIQUE (event_id, revision));
+
+CREATE TABLE rejected_attempts (
+  attempt_id TEXT PRIMARY KEY, kind TEXT NOT NULL, target_id TEXT NOT NULL,
+  request_sha256 TEXT NOT NULL, reason TEXT NOT NULL, body BLOB NOT NULL,
+  recorded_at INTEGER NOT NULL);
+CREATE INDEX rejected_attempts_target ON rejected_attempts (target_id);
+
+CREATE TABLE snapshot_cleanups (
+  cleanup_id TEXT PRIMARY KEY, cutoff INTEGER NOT NULL, requested_at INTEGER NOT NULL,
+  deleted_count INTEGER NOT NULL, deleted_ids TEXT NOT NULL);
+
+-- Answers to POSTs with an Idempotency-Key: a cache, not a ledger table.
+CREATE TABLE idempotency_keys (
+  key TEXT PRIMARY KEY, request_sha256 TEXT NOT NULL, status INTEGER NOT NULL,
+  body BLOB NOT NULL, recorded_at INTEGER NOT NULL);
+
+-- The log is gap-free: an entry must take exactly the next index.
+CREATE TRIGGER ledger_entries_gap_free BEFORE INSERT ON ledger_entries
+  WHEN NEW.log_index IS NOT (SELECT COALESCE(MAX(log_index) + 1, 0) FROM ledger_entries)
+  BEGIN SELECT RAISE(ABORT, 'ledger_entries: log_index must be the next index'); END;
+
+-- Retention may delete an odds snapshot only when no sim run read it.
+CREATE TRIGGER odds_snapshots_no_delete_referenced BEFORE DELETE ON odds_snapshots
+  WHEN EXISTS (SELECT 1 FROM sim_run_inputs WHERE snapshot_id = OLD.snapshot_id)
+  BEGIN SELECT RAISE(ABORT, 'odds_snapshots: referenced by a sim run'); END;
+)sql";
+  sql += AppendOnly("events", {"event_id,revision"});
+  sql += AppendOnly("odds_snapshots", {"snapshot_id", "content_sha256"}, /*allow_delete=*/true);
+  sql += AppendOnly("injury_snapshots", {"snapshot_id", "content_sha256"});
+  sql += AppendOnly("sim_runs", {"sim_run_id"});
+  sql += AppendOnly("sim_run_inputs", {"sim_run_id,snapshot_id"});
+  sql += AppendOnly("predictions", {"prediction_id"});
+  sql += AppendOnly("ledger_entries", {"log_index"});
+  sql += AppendOnly("published_predictions", {"publish_id", "prediction_id", "log_index"});
+  sql += AppendOnly("event_results", {"result_id", "event_id,revision", "log_index"});
+  sql += AppendOnly("rejected_attempts", {"attempt_id"});
+  sql += AppendOnly("snapshot_cleanups", {"cleanup_id"});
+  return sql;
+}
+
+}  // namespace
+
+const std::vector<Migration>& Migrations() {
+  static const auto* migrations = new std::vector<Migration>{
+      {1, "ledger core", V1Ledger()},
+  };
+  return *migrations;
+}
+
+const std::vector<std::string>& TableNames() {
+  static const auto* names = new std::vector<std::string>{
+      "events",           "odds_snapshots",        "injury_snapshots", "sim_runs",
+      "sim_run_inputs",   "predictions",           "published_predictions",
+      "event_results",    "rejected_attempts",     "ledger_entries",
+      "snapshot_cleanups", "idempotency_keys",     "schema_migrations"};
+  return *names;
+}
+
+Status Migrate(Connection& conn, TimePoint now,
+               const std::function<void(const std::string& table)>& on_table) {
+  RETURN_IF_ERROR(conn.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+  static constexpr char kCurrentVersion[] =
+      "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+  static constexpr char kRecord[] =
+      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)";
+  for (const Migration& m : Migrations()) {
+    RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
+    Status s = [&]() -> Status {
+      ASSIGN_OR_RETURN(Statement current, conn.Prepare(kCurrentVersion));
+      ASSIGN_OR_RETURN(bool row, current.Step());
+      if (row && current.Int(0) >= m.version) return Status::Ok();
+      RETURN_IF_ERROR(conn.Exec(m.sql));
+      ASSIGN_OR_RETURN(Statement record, conn.Prepare(kRecord));
+      return record.BindAll(int64_t{m.version}, m.name, now).Run();
+    }();
+    RETURN_IF_ERROR(conn.Exec(s.ok() ? "COMMIT" : "ROLLBACK"));
+    RETURN_IF_ERROR(s);
+  }
+  static constexpr char kTables[] =
+      "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid";
+  ASSIGN_OR_RETURN(Statement tables, conn.Prepare(kTables));
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, tables.Step());
+    if (!row) break;
+    on_table(tables.Text(0));
+  }
+  return Status::Ok();
+}
+
+}  // namespace truthbook::store::sqlite

@@ -1,0 +1,532 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <exception>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "store/sqlite/schema.h"
+
+namespace truthbook::store::sqlite {
+namespace {
+
+using ledger::Event;
+using ledger::EventResult;
+using ledger::IdempotentResponse;
+using ledger::InjurySnapshot;
+using ledger::LedgerEntry;
+using ledger::OddsSnapshot;
+using ledger::Prediction;
+using ledger::Publish;
+using ledger::SimRun;
+using ledger::SimRunInput;
+
+// ---- SQL, beside the code that runs it ----
+
+constexpr char kEventCols[] =
+    "event_id, revision, sport, league, season, home_team, away_team, start_time, status, "
+    "body_sha256, recorded_at";
+constexpr char kCurrentEvent[] =
+    "SELECT event_id, revision, sport, league, season, home_team, away_team, start_time, "
+    "status, body_sha256, recorded_at FROM events WHERE event_id = ? "
+    "ORDER BY revision DESC LIMIT 1";
+constexpr char kInsertEvent[] =
+    "INSERT INTO events (event_id, revision, sport, league, season, home_team, away_team, "
+    "start_time, status, body_sha256, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+
+#define TB_ODDS_COLS                                                                        \
+  "snapshot_id, event_id, book, market, captured_at, recorded_at, raw, quotes, devig_method, " \
+  "content_sha256"
+constexpr char kGetOdds[] = "SELECT " TB_ODDS_COLS " FROM odds_snapshots WHERE snapshot_id = ?";
+constexpr char kFindOddsByHash[] =
+    "SELECT " TB_ODDS_COLS " FROM odds_snapshots WHERE content_sha256 = ?";
+constexpr char kListOdds[] =
+    "SELECT " TB_ODDS_COLS " FROM odds_snapshots WHERE event_id = ?1 "
+    "AND (?2 IS NULL OR book = ?2) AND (?3 IS NULL OR market = ?3) "
+    "AND (?4 IS NULL OR captured_at >= ?4) AND (?5 IS NULL OR captured_at <= ?5) "
+    "AND (?6 IS NULL OR captured_at > ?6 OR (captured_at = ?6 AND snapshot_id > ?7)) "
+    "ORDER BY captured_at, snapshot_id LIMIT ?8";
+constexpr char kInsertOdds[] = "INSERT INTO odds_snapshots (" TB_ODDS_COLS
+                               ") VALUES (?,?,?,?,?,?,?,?,?,?)";
+#undef TB_ODDS_COLS
+
+#define TB_INJURY_COLS \
+  "snapshot_id, event_id, team, source, captured_at, recorded_at, players, raw, content_sha256"
+constexpr char kGetInjury[] =
+    "SELECT " TB_INJURY_COLS " FROM injury_snapshots WHERE snapshot_id = ?";
+constexpr char kFindInjuryByHash[] =
+    "SELECT " TB_INJURY_COLS " FROM injury_snapshots WHERE content_sha256 = ?";
+constexpr char kInsertInjury[] =
+    "INSERT INTO injury_snapshots (" TB_INJURY_COLS ") VALUES (?,?,?,?,?,?,?,?,?)";
+#undef TB_INJURY_COLS
+
+constexpr char kFindSnapshotRef[] =
+    "SELECT 'odds_snapshot', content_sha256 FROM odds_snapshots WHERE snapshot_id = ?1 "
+    "UNION ALL "
+    "SELECT 'injury_snapshot', content_sha256 FROM injury_snapshots WHERE snapshot_id = ?1";
+
+#define TB_RUN_COLS                                                                    \
+  "sim_run_id, trigger, model_version, feature_set_version, decision_policy_version, " \
+  "git_sha, code_dirty, n_sims, rng_seed, params, started_at, finished_at, recorded_at"
+constexpr char kGetSimRun[] = "SELECT " TB_RUN_COLS " FROM sim_runs WHERE sim_run_id = ?";
+constexpr char kInsertSimRun[] =
+    "INSERT INTO sim_runs (" TB_RUN_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+#undef TB_RUN_COLS
+
+constexpr char kListInputs[] =
+    "SELECT sim_run_id, input_kind, snapshot_id, content_sha256 FROM sim_run_inputs "
+    "WHERE sim_run_id = ? ORDER BY rowid";
+constexpr char kInsertInput[] =
+    "INSERT INTO sim_run_inputs (sim_run_id, input_kind, snapshot_id, content_sha256) "
+    "VALUES (?,?,?,?)";
+
+#define TB_PRED_COLS                                                                       \
+  "prediction_id, sim_run_id, event_id, market, selection, line, player, stat, book, "     \
+  "price_decimal, price_american, raw_prob, calibrated_prob, calibration_version_id, edge, " \
+  "tier, stake_units, recorded_at"
+constexpr char kGetPrediction[] =
+    "SELECT " TB_PRED_COLS " FROM predictions WHERE prediction_id = ?";
+constexpr char kListPredictions[] =
+    "SELECT " TB_PRED_COLS " FROM predictions WHERE sim_run_id = ? ORDER BY rowid";
+constexpr char kInsertPrediction[] =
+    "INSERT INTO predictions (" TB_PRED_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+#undef TB_PRED_COLS
+
+#define TB_PUB_COLS                                                                      \
+  "pp.publish_id, pp.prediction_id, pp.channel, pp.visibility, pp.is_official, " \
+  "pp.published_at, pp.request_sha256, pp.log_index"
+constexpr char kPublishForPrediction[] =
+    "SELECT " TB_PUB_COLS " FROM published_predictions pp WHERE pp.prediction_id = ?";
+constexpr char kListPublished[] =
+    "SELECT " TB_PUB_COLS " FROM published_predictions pp "
+    "WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM predictions p JOIN events e "
+    "  ON e.event_id = p.event_id WHERE p.prediction_id = pp.prediction_id AND e.sport = ?1)) "
+    "AND (?2 IS NULL OR pp.channel = ?2) "
+    "AND (?3 IS NULL OR pp.published_at >= ?3) AND (?4 IS NULL OR pp.published_at <= ?4) "
+    "AND (?5 IS NULL OR pp.published_at > ?5 OR (pp.published_at = ?5 AND pp.publish_id > ?6)) "
+    "ORDER BY pp.published_at, pp.publish_id LIMIT ?7";
+#undef TB_PUB_COLS
+constexpr char kInsertPublish[] =
+    "INSERT INTO published_predictions (publish_id, prediction_id, channel, visibility, "
+    "is_official, published_at, request_sha256, log_index) VALUES (?,?,?,?,?,?,?,?)";
+
+constexpr char kLatestResult[] =
+    "SELECT result_id, event_id, revision, status, home_score, away_score, player_stats, "
+    "supersedes, recorded_at, log_index FROM event_results WHERE event_id = ? "
+    "ORDER BY revision DESC LIMIT 1";
+constexpr char kInsertResult[] =
+    "INSERT INTO event_results (result_id, event_id, revision, status, home_score, away_score, "
+    "player_stats, supersedes, recorded_at, log_index) VALUES (?,?,?,?,?,?,?,?,?,?)";
+
+constexpr char kInsertRejected[] =
+    "INSERT INTO rejected_attempts (attempt_id, kind, target_id, request_sha256, reason, body, "
+    "recorded_at) VALUES (?,?,?,?,?,?,?)";
+constexpr char kInsertCleanup[] =
+    "INSERT INTO snapshot_cleanups (cleanup_id, cutoff, requested_at, deleted_count, "
+    "deleted_ids) VALUES (?,?,?,?,?)";
+constexpr char kDeleteOdds[] = "DELETE FROM odds_snapshots WHERE snapshot_id = ?";
+constexpr char kListUnreferenced[] =
+    "SELECT s.snapshot_id FROM odds_snapshots s WHERE s.captured_at < ? AND NOT EXISTS "
+    "(SELECT 1 FROM sim_run_inputs i WHERE i.snapshot_id = s.snapshot_id) "
+    "ORDER BY s.captured_at, s.snapshot_id LIMIT ?";
+
+constexpr char kListLedger[] =
+    "SELECT log_index, kind, record_id, payload, entry_sha256, recorded_at FROM ledger_entries "
+    "WHERE log_index >= ? ORDER BY log_index LIMIT ?";
+constexpr char kLedgerSize[] = "SELECT COALESCE(MAX(log_index) + 1, 0) FROM ledger_entries";
+constexpr char kInsertLedger[] =
+    "INSERT INTO ledger_entries (log_index, kind, record_id, payload, entry_sha256, "
+    "recorded_at) VALUES (?,?,?,?,?,?)";
+
+constexpr char kGetIdempotent[] =
+    "SELECT key, request_sha256, status, body, recorded_at FROM idempotency_keys WHERE key = ?";
+constexpr char kPutIdempotent[] =
+    "INSERT OR IGNORE INTO idempotency_keys (key, request_sha256, status, body, recorded_at) "
+    "VALUES (?,?,?,?,?)";
+
+// ---- row mappers ----
+
+Event ReadEvent(const Statement& s) {
+  return Event{s.Text(0), s.Int(1),  s.Text(2), s.Text(3), s.Text(4),  s.Text(5),
+               s.Text(6), s.Time(7), s.Text(8), s.Text(9), s.Time(10)};
+}
+OddsSnapshot ReadOdds(const Statement& s) {
+  return OddsSnapshot{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Time(4),
+                      s.Time(5), s.Text(6), s.Text(7), s.Text(8), s.Text(9)};
+}
+InjurySnapshot ReadInjury(const Statement& s) {
+  return InjurySnapshot{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Time(4),
+                        s.Time(5), s.Text(6), s.Text(7), s.Text(8)};
+}
+SimRun ReadSimRun(const Statement& s) {
+  return SimRun{s.Text(0), s.Text(1), s.Text(2),  s.Text(3),  s.Text(4),  s.Text(5), s.Bool(6),
+                s.Int(7),  s.Int(8),  s.Text(9), s.Time(10), s.Time(11), s.Time(12)};
+}
+SimRunInput ReadInput(const Statement& s) {
+  return SimRunInput{s.Text(0), s.Text(1), s.Text(2), s.Text(3)};
+}
+Prediction ReadPrediction(const Statement& s) {
+  return Prediction{s.Text(0),      s.Text(1),      s.Text(2),     s.Text(3),   s.Text(4),
+                    s.OptDouble(5), s.OptText(6),   s.OptText(7),  s.Text(8),   s.Double(9),
+                    s.Double(10),   s.Double(11),   s.OptDouble(12), s.OptText(13),
+                    s.OptDouble(14), s.Text(15),    s.Double(16),  s.Time(17)};
+}
+Publish ReadPublish(const Statement& s) {
+  return Publish{s.Text(0), s.Text(1), s.Text(2), s.Text(3),
+                 s.Bool(4), s.Time(5), s.Text(6), s.Int(7)};
+}
+EventResult ReadResult(const Statement& s) {
+  return EventResult{s.Text(0),   s.Text(1),   s.Int(2),     s.Text(3), s.OptInt(4),
+                     s.OptInt(5), s.Text(6),   s.OptText(7), s.Time(8), s.Int(9)};
+}
+LedgerEntry ReadLedger(const Statement& s) {
+  return LedgerEntry{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Time(5)};
+}
+IdempotentResponse ReadIdempotent(const Statement& s) {
+  return IdempotentResponse{s.Text(0), s.Text(1), static_cast<int>(s.Int(2)), s.Text(3),
+                            s.Time(4)};
+}
+
+// Runs a bound statement and maps its first row, if any.
+template <typename T>
+Result<std::optional<T>> One(Statement& s, T (*read)(const Statement&)) {
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<T>();
+  return std::optional<T>(read(s));
+}
+
+// Runs a bound statement and maps every row.
+template <typename T>
+Result<std::vector<T>> All(Statement& s, T (*read)(const Statement&)) {
+  std::vector<T> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(read(s));
+  }
+}
+
+// The reads, shared by the read-only view and the write transaction.
+template <typename Base>
+class SqliteReads : public Base {
+ public:
+  explicit SqliteReads(Connection& conn) : conn_(conn) {}
+
+  Result<std::map<std::string, int64_t>> CountRows() override {
+    std::map<std::string, int64_t> counts;
+    for (const std::string& table : TableNames()) {
+      if (table == "schema_migrations" || table == "idempotency_keys") continue;
+      ASSIGN_OR_RETURN(counts[table], conn_.QueryInt("SELECT COUNT(*) FROM " + table));
+    }
+    return counts;
+  }
+
+  Result<std::optional<Event>> CurrentEvent(const std::string& event_id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kCurrentEvent));
+    s.BindAll(event_id);
+    return One(s, ReadEvent);
+  }
+  Result<std::optional<OddsSnapshot>> GetOddsSnapshot(const std::string& id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kGetOdds));
+    s.BindAll(id);
+    return One(s, ReadOdds);
+  }
+  Result<std::optional<OddsSnapshot>> FindOddsSnapshotByHash(const std::string& hash) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kFindOddsByHash));
+    s.BindAll(hash);
+    return One(s, ReadOdds);
+  }
+  Result<std::vector<OddsSnapshot>> ListOddsSnapshots(const SnapshotQuery& q) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListOdds));
+    s.BindAll(q.event_id, q.book, q.market, q.captured_from, q.captured_until);
+    if (q.after) s.Bind(6, q.after->time).Bind(7, q.after->id);
+    s.Bind(8, int64_t{q.limit});
+    return All(s, ReadOdds);
+  }
+  Result<std::optional<InjurySnapshot>> GetInjurySnapshot(const std::string& id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kGetInjury));
+    s.BindAll(id);
+    return One(s, ReadInjury);
+  }
+  Result<std::optional<InjurySnapshot>> FindInjurySnapshotByHash(
+      const std::string& hash) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kFindInjuryByHash));
+    s.BindAll(hash);
+    return One(s, ReadInjury);
+  }
+  Result<std::optional<SnapshotRef>> FindSnapshotRef(const std::string& id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kFindSnapshotRef));
+    s.BindAll(id);
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<SnapshotRef>();
+    return std::optional<SnapshotRef>(SnapshotRef{s.Text(0), s.Text(1)});
+  }
+  Result<std::optional<SimRun>> GetSimRun(const std::string& id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kGetSimRun));
+    s.BindAll(id);
+    return One(s, ReadSimRun);
+  }
+  Result<std::vector<SimRunInput>> ListSimRunInputs(const std::string& id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListInputs));
+    s.BindAll(id);
+    return All(s, ReadInput);
+  }
+  Result<std::vector<Prediction>> ListPredictions(const std::string& run_id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListPredictions));
+    s.BindAll(run_id);
+    return All(s, ReadPrediction);
+  }
+  Result<std::optional<Prediction>> GetPrediction(const std::string& id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kGetPrediction));
+    s.BindAll(id);
+    return One(s, ReadPrediction);
+  }
+  Result<std::optional<Publish>> PublishForPrediction(const std::string& id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kPublishForPrediction));
+    s.BindAll(id);
+    return One(s, ReadPublish);
+  }
+  Result<std::vector<Publish>> ListPublished(const PublishedQuery& q) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListPublished));
+    s.BindAll(q.sport, q.channel, q.published_from, q.published_until);
+    if (q.after) s.Bind(5, q.after->time).Bind(6, q.after->id);
+    s.Bind(7, int64_t{q.limit});
+    return All(s, ReadPublish);
+  }
+  Result<std::optional<EventResult>> LatestResult(const std::string& event_id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kLatestResult));
+    s.BindAll(event_id);
+    return One(s, ReadResult);
+  }
+  Result<std::vector<LedgerEntry>> ListLedgerEntries(int64_t first, int limit) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListLedger));
+    s.BindAll(first, int64_t{limit});
+    return All(s, ReadLedger);
+  }
+  Result<int64_t> LedgerSize() override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kLedgerSize));
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.Int(0) : int64_t{0};
+  }
+  Result<std::vector<std::string>> ListUnreferencedOddsSnapshots(TimePoint cutoff,
+                                                                 int limit) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListUnreferenced));
+    s.BindAll(cutoff, int64_t{limit});
+    return All<std::string>(s, [](const Statement& st) { return st.Text(0); });
+  }
+  Result<std::optional<IdempotentResponse>> GetIdempotentResponse(
+      const std::string& key) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kGetIdempotent));
+    s.BindAll(key);
+    return One(s, ReadIdempotent);
+  }
+
+ protected:
+  // Runs `sql` with `args` bound, for statements without rows.
+  template <typename... Args>
+  Status Run(const char* sql, const Args&... args) {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(sql));
+    s.BindAll(args...);
+    return s.Run();
+  }
+
+  Connection& conn_;
+};
+
+class SqliteReader final : public SqliteReads<Reader> {
+ public:
+  using SqliteReads::SqliteReads;
+};
+
+class SqliteWriteTxn final : public SqliteReads<WriteTxn> {
+ public:
+  using SqliteReads::SqliteReads;
+
+  Status InsertEvent(const Event& e) override {
+    return Run(kInsertEvent, e.event_id, e.revision, e.sport, e.league, e.season, e.home_team,
+               e.away_team, e.start_time, e.status, e.body_sha256, e.recorded_at);
+  }
+  Status InsertOddsSnapshot(const OddsSnapshot& s) override {
+    ASSIGN_OR_RETURN(Statement st, conn_.Prepare(kInsertOdds));
+    st.BindAll(s.snapshot_id, s.event_id, s.book, s.market, s.captured_at, s.recorded_at);
+    st.BindBlob(7, s.raw).Bind(8, s.quotes_json).Bind(9, s.devig_method);
+    st.Bind(10, s.content_sha256);
+    return st.Run();
+  }
+  Status InsertInjurySnapshot(const InjurySnapshot& s) override {
+    ASSIGN_OR_RETURN(Statement st, conn_.Prepare(kInsertInjury));
+    st.BindAll(s.snapshot_id, s.event_id, s.team, s.source, s.captured_at, s.recorded_at,
+               s.players_json);
+    st.BindBlob(8, s.raw).Bind(9, s.content_sha256);
+    return st.Run();
+  }
+  Status InsertSimRun(const SimRun& r) override {
+    return Run(kInsertSimRun, r.sim_run_id, r.trigger, r.model_version, r.feature_set_version,
+               r.decision_policy_version, r.git_sha, r.code_dirty, r.n_sims, r.rng_seed,
+               r.params_json, r.started_at, r.finished_at, r.recorded_at);
+  }
+  Status InsertSimRunInput(const SimRunInput& i) override {
+    return Run(kInsertInput, i.sim_run_id, i.input_kind, i.snapshot_id, i.content_sha256);
+  }
+  Status InsertPrediction(const Prediction& p) override {
+    return Run(kInsertPrediction, p.prediction_id, p.sim_run_id, p.event_id, p.market,
+               p.selection, p.line, p.player, p.stat, p.book, p.price_decimal, p.price_american,
+               p.raw_prob, p.calibrated_prob, p.calibration_version_id, p.edge, p.tier,
+               p.stake_units, p.recorded_at);
+  }
+  Status InsertPublish(const Publish& p) override {
+    return Run(kInsertPublish, p.publish_id, p.prediction_id, p.channel, p.visibility,
+               p.is_official, p.published_at, p.request_sha256, p.log_index);
+  }
+  Status InsertEventResult(const EventResult& r) override {
+    return Run(kInsertResult, r.result_id, r.event_id, r.revision, r.status, r.home_score,
+               r.away_score, r.player_stats_json, r.supersedes, r.recorded_at, r.log_index);
+  }
+  Status InsertRejectedAttempt(const ledger::RejectedAttempt& a) override {
+    ASSIGN_OR_RETURN(Statement st, conn_.Prepare(kInsertRejected));
+    st.BindAll(a.attempt_id, a.kind, a.target_id, a.request_sha256, a.reason);
+    st.BindBlob(6, a.body).Bind(7, a.recorded_at);
+    return st.Run();
+  }
+  Status InsertSnapshotCleanup(const ledger::SnapshotCleanup& c) override {
+    return Run(kInsertCleanup, c.cleanup_id, c.cutoff, c.requested_at, c.deleted_count,
+               c.deleted_ids_json);
+  }
+  Status DeleteOddsSnapshot(const std::string& snapshot_id) override {
+    Status s = Run(kDeleteOdds, snapshot_id);
+    if (s.code() == StatusCode::kAlreadyExists) return FailedPrecondition(s.message());
+    return s;
+  }
+  Result<int64_t> AppendLedgerEntry(const LedgerEntry& entry) override {
+    ASSIGN_OR_RETURN(int64_t index, LedgerSize());
+    ASSIGN_OR_RETURN(Statement st, conn_.Prepare(kInsertLedger));
+    st.BindAll(index, entry.kind, entry.record_id);
+    st.BindBlob(4, entry.payload).Bind(5, entry.entry_sha256).Bind(6, entry.recorded_at);
+    RETURN_IF_ERROR(st.Run());
+    return index;
+  }
+  Status PutIdempotentResponse(const IdempotentResponse& r) override {
+    ASSIGN_OR_RETURN(Statement st, conn_.Prepare(kPutIdempotent));
+    st.BindAll(r.key, r.request_sha256, int64_t{r.status});
+    st.BindBlob(4, r.body).Bind(5, r.recorded_at);
+    return st.Run();
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+    const std::string& path, const Clock& clock, SqliteOptions options,
+    const std::function<void(const std::string&)>& on_table) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer, Connection::Open(path, false));
+  Status migrated = Migrate(*writer, clock.Now(), on_table ? on_table : [](const std::string&) {});
+  if (!migrated.ok()) return Unavailable("migrate " + path + ": " + migrated.message());
+  return std::unique_ptr<SqliteStore>(new SqliteStore(path, std::move(writer), options));
+}
+
+SqliteStore::SqliteStore(std::string path, std::unique_ptr<Connection> writer,
+                         SqliteOptions options)
+    : path_(std::move(path)), options_(options), writer_(std::move(writer)) {
+  writer_thread_ = std::thread([this] { WriterLoop(); });
+}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  writer_thread_.join();
+}
+
+Status SqliteStore::Write(const WriteFn& fn) {
+  Job job{&fn, Status::Ok()};
+  std::unique_lock lock(mu_);
+  if (stopping_) return Unavailable("store is closing");
+  queue_.push_back(&job);
+  work_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return job.done; });
+  return job.status;
+}
+
+void SqliteStore::WriterLoop() {
+  std::vector<Job*> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and every caller has been answered
+      while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    CommitBatch(batch);
+    {
+      std::lock_guard lock(mu_);
+      for (Job* job : batch) job->done = true;
+    }
+    done_cv_.notify_all();
+    batch.clear();
+  }
+}
+
+void SqliteStore::CommitBatch(const std::vector<Job*>& batch) {
+  Connection& conn = *writer_;
+  Status begun = conn.Exec("BEGIN IMMEDIATE");
+  if (!begun.ok()) {
+    for (Job* job : batch) job->status = begun;
+    return;
+  }
+  SqliteWriteTxn txn(conn);
+  for (Job* job : batch) {
+    Status s = conn.Exec("SAVEPOINT job");
+    if (s.ok()) {
+      try {
+        s = (*job->fn)(txn);
+      } catch (const std::exception& e) {
+        s = Internal(std::string("write failed: ") + e.what());
+      }
+      if (!s.ok()) (void)conn.Exec("ROLLBACK TO job");
+      Status released = conn.Exec("RELEASE job");
+      if (s.ok()) s = released;
+    }
+    job->status = s;
+  }
+  Status committed = conn.Exec("COMMIT");
+  if (committed.ok()) return;
+  (void)conn.Exec("ROLLBACK");
+  for (Job* job : batch) {
+    if (job->status.ok()) job->status = committed;
+  }
+}
+
+Status SqliteStore::Read(const ReadFn& fn) {
+  std::unique_ptr<Connection> conn;
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_readers_.empty()) {
+      conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+    }
+  }
+  if (!conn) {
+    ASSIGN_OR_RETURN(conn, Connection::Open(path_, false));
+  }
+  Status s = conn->Exec("BEGIN");
+  if (s.ok()) {
+    SqliteReader reader(*conn);
+    try {
+      s = fn(reader);
+    } catch (const std::exception& e) {
+      s = Internal(std::string("read failed: ") + e.what());
+    }
+    Status ended = conn->Exec("COMMIT");
+    if (s.ok()) s = ended;
+  }
+  std::lock_guard lock(mu_);
+  idle_readers_.push_back(std::move(conn));
+  return s;
+}
+
+}  // namespace truthbook::store::sqlite

@@ -1,0 +1,141 @@
+// The storage interface: one reader half, one writer half, implemented by each backend
+// (SQLite now, PostgreSQL later) and proven by one contract suite (store_contract_test.h).
+// Only ledger record types and Status cross it; no backend type leaks out.
+// Thread-safety: a Store is safe to call from many threads. A Reader or WriteTxn handed to a
+// callback is valid only inside that callback, on that thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "ledger/records.h"
+
+namespace truthbook::store {
+
+// A keyset position in a time-ordered listing: (time, id) of the last item already seen.
+struct Cursor {
+  TimePoint time;
+  std::string id;
+  friend bool operator==(const Cursor&, const Cursor&) = default;
+};
+
+struct SnapshotQuery {
+  std::string event_id;
+  std::optional<std::string> book;
+  std::optional<std::string> market;
+  std::optional<TimePoint> captured_from;   // inclusive
+  std::optional<TimePoint> captured_until;  // inclusive
+  std::optional<Cursor> after;              // ordered by (captured_at, snapshot_id)
+  int limit = 100;
+};
+
+struct PublishedQuery {
+  std::optional<std::string> sport;
+  std::optional<std::string> channel;
+  std::optional<TimePoint> published_from;   // inclusive
+  std::optional<TimePoint> published_until;  // inclusive
+  std::optional<Cursor> after;               // ordered by (published_at, publish_id)
+  int limit = 100;
+};
+
+// Where a snapshot id points, for lineage checks.
+struct SnapshotRef {
+  std::string kind;  // odds_snapshot | injury_snapshot
+  std::string content_sha256;
+};
+
+// Reads. Every method returns NotFound-free optionals/lists for absent rows; errors are
+// Unavailable (store unreachable/busy) or Internal.
+class Reader {
+ public:
+  virtual ~Reader() = default;
+
+  // Row count of every table, keyed by table name.
+  virtual Result<std::map<std::string, int64_t>> CountRows() = 0;
+
+  virtual Result<std::optional<ledger::Event>> CurrentEvent(const std::string& event_id) = 0;
+  virtual Result<std::optional<ledger::OddsSnapshot>> GetOddsSnapshot(const std::string& id) = 0;
+  virtual Result<std::optional<ledger::OddsSnapshot>> FindOddsSnapshotByHash(
+      const std::string& content_sha256) = 0;
+  virtual Result<std::vector<ledger::OddsSnapshot>> ListOddsSnapshots(const SnapshotQuery& q) = 0;
+  virtual Result<std::optional<ledger::InjurySnapshot>> GetInjurySnapshot(
+      const std::string& id) = 0;
+  virtual Result<std::optional<ledger::InjurySnapshot>> FindInjurySnapshotByHash(
+      const std::string& content_sha256) = 0;
+  // The kind and content hash of an odds or injury snapshot id, if it exists.
+  virtual Result<std::optional<SnapshotRef>> FindSnapshotRef(const std::string& snapshot_id) = 0;
+
+  virtual Result<std::optional<ledger::SimRun>> GetSimRun(const std::string& id) = 0;
+  virtual Result<std::vector<ledger::SimRunInput>> ListSimRunInputs(const std::string& id) = 0;
+  virtual Result<std::vector<ledger::Prediction>> ListPredictions(const std::string& run_id) = 0;
+  virtual Result<std::optional<ledger::Prediction>> GetPrediction(const std::string& id) = 0;
+
+  virtual Result<std::optional<ledger::Publish>> PublishForPrediction(
+      const std::string& prediction_id) = 0;
+  virtual Result<std::vector<ledger::Publish>> ListPublished(const PublishedQuery& q) = 0;
+
+  virtual Result<std::optional<ledger::EventResult>> LatestResult(const std::string& event_id) = 0;
+
+  // Entries with first <= log_index < first + limit, in order.
+  virtual Result<std::vector<ledger::LedgerEntry>> ListLedgerEntries(int64_t first,
+                                                                     int limit) = 0;
+  // The number of ledger entries (= the next log_index).
+  virtual Result<int64_t> LedgerSize() = 0;
+
+  // Odds snapshots captured before `cutoff` that no sim run references, oldest first.
+  virtual Result<std::vector<std::string>> ListUnreferencedOddsSnapshots(TimePoint cutoff,
+                                                                         int limit) = 0;
+
+  virtual Result<std::optional<ledger::IdempotentResponse>> GetIdempotentResponse(
+      const std::string& key) = 0;
+};
+
+// Writes, inside one transaction. Reads through the same object see the writes made so far.
+class WriteTxn : public Reader {
+ public:
+  virtual Status InsertEvent(const ledger::Event& e) = 0;
+  virtual Status InsertOddsSnapshot(const ledger::OddsSnapshot& s) = 0;
+  virtual Status InsertInjurySnapshot(const ledger::InjurySnapshot& s) = 0;
+  virtual Status InsertSimRun(const ledger::SimRun& r) = 0;
+  virtual Status InsertSimRunInput(const ledger::SimRunInput& i) = 0;
+  virtual Status InsertPrediction(const ledger::Prediction& p) = 0;
+  // REQUIRES: p.log_index was just returned by AppendLedgerEntry in this transaction.
+  virtual Status InsertPublish(const ledger::Publish& p) = 0;
+  virtual Status InsertEventResult(const ledger::EventResult& r) = 0;
+  virtual Status InsertRejectedAttempt(const ledger::RejectedAttempt& a) = 0;
+  virtual Status InsertSnapshotCleanup(const ledger::SnapshotCleanup& c) = 0;
+  // Fails with FailedPrecondition when a sim run references the snapshot (the database
+  // itself refuses it).
+  virtual Status DeleteOddsSnapshot(const std::string& snapshot_id) = 0;
+  // Appends at the next gap-free log_index and returns it. entry.log_index is ignored.
+  virtual Result<int64_t> AppendLedgerEntry(const ledger::LedgerEntry& entry) = 0;
+  // First writer wins; an existing key is left as it is.
+  virtual Status PutIdempotentResponse(const ledger::IdempotentResponse& r) = 0;
+};
+
+class Store {
+ public:
+  using ReadFn = std::function<Status(Reader&)>;
+  using WriteFn = std::function<Status(WriteTxn&)>;
+
+  virtual ~Store() = default;
+
+  // Runs `fn` in one transaction. OK means everything `fn` wrote is durable (on disk, fsynced).
+  // If `fn` fails, nothing it wrote persists and its Status is returned. A storage failure
+  // returns Unavailable or Internal and nothing persists.
+  virtual Status Write(const WriteFn& fn) = 0;
+
+  // Runs `fn` against a consistent snapshot of committed data.
+  virtual Status Read(const ReadFn& fn) = 0;
+
+  // Where the data lives, for `health` (a file path or a connection string without password).
+  virtual std::string Location() const = 0;
+};
+
+}  // namespace truthbook::store
