@@ -37,13 +37,15 @@ Result<LedgerEntry> PublishEntry(const Publish& p) {
 }
 
 Result<LedgerEntry> EventResultEntry(const EventResult& r) {
+  nlohmann::json stats = nlohmann::json::parse(r.player_stats_json, nullptr, false);
+  if (stats.is_discarded()) return InvalidArgument("player_stats: not JSON");
   nlohmann::json record = {{"result_id", r.result_id},
                            {"event_id", r.event_id},
                            {"revision", r.revision},
                            {"status", r.status},
                            {"home_score", OrNull(r.home_score)},
                            {"away_score", OrNull(r.away_score)},
-                           {"player_stats", nlohmann::json::parse(r.player_stats_json)},
+                           {"player_stats", std::move(stats)},
                            {"supersedes", OrNull(r.supersedes)},
                            {"recorded_at", FormatRfc3339(r.recorded_at)}};
   return MakeEntry("event_result", r.result_id, std::move(record), r.recorded_at);
