@@ -116,14 +116,19 @@ Api::Api(service::Context ctx, ApiOptions options)
 HttpResponse Api::Handle(const HttpRequest& req) {
   try {
     if (req.body.size() > options_.max_body_bytes) {
-      return Problem(Status(StatusCode::kPayloadTooLarge,
-                            "body: larger than " + std::to_string(options_.max_body_bytes) +
-                                " bytes"));
+      return Problem(
+          Status(StatusCode::kPayloadTooLarge,
+                 "body: larger than " + std::to_string(options_.max_body_bytes) + " bytes"));
     }
     if (req.method != "POST" || req.idempotency_key.empty()) return Route(req);
     auto stored = idempotency_.Lookup(req.path, req.idempotency_key, req.body);
     if (!stored.ok()) return Problem(stored.status());
-    if (*stored) return Json((*stored)->status, json::parse((*stored)->body));
+    if (*stored) {
+      // The stored answer byte for byte; a stored error stays problem+json.
+      const service::StoredResponse& answer = **stored;
+      return {answer.status, answer.status >= 400 ? "application/problem+json" : "application/json",
+              answer.body};
+    }
     HttpResponse response = Route(req);
     // Only settled answers are replayed; a 5xx may succeed when retried.
     if (response.status < 500) {
@@ -295,9 +300,8 @@ HttpResponse Api::CleanupSnapshots(const HttpRequest& req) {
       retention = std::chrono::days(**days);
     }
   }
-  return Answer(snapshots_.Cleanup(retention), [](const auto& audit) {
-    return Json(200, Encode(audit));
-  });
+  return Answer(snapshots_.Cleanup(retention),
+                [](const auto& audit) { return Json(200, Encode(audit)); });
 }
 
 }  // namespace truthbook::api

@@ -1,6 +1,7 @@
 #include "service/snapshot_service.h"
 
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "base/canonical_json.h"
@@ -111,14 +112,18 @@ Result<std::vector<Written<ledger::OddsSnapshot>>> SnapshotService::CaptureOddsB
   }
   TimePoint now = ctx_.clock.Now();
   RETURN_IF_ERROR(ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
+    std::set<std::string> known_events;
     for (Written<ledger::OddsSnapshot>& w : out) {
       ASSIGN_OR_RETURN(auto existing, txn.FindOddsSnapshotByHash(w.record.content_sha256));
       if (existing) {
         w = {*existing, false};
         continue;
       }
-      ASSIGN_OR_RETURN(auto event, txn.CurrentEvent(w.record.event_id));
-      if (!event) return NotFound("event_id: unknown event " + w.record.event_id);
+      if (!known_events.contains(w.record.event_id)) {
+        ASSIGN_OR_RETURN(auto event, txn.CurrentEvent(w.record.event_id));
+        if (!event) return NotFound("event_id: unknown event " + w.record.event_id);
+        known_events.insert(w.record.event_id);
+      }
       w.record.recorded_at = now;
       RETURN_IF_ERROR(txn.InsertOddsSnapshot(w.record));
     }

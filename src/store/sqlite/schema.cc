@@ -141,6 +141,22 @@ CREATE TRIGGER odds_snapshots_no_delete_referenced BEFORE DELETE ON odds_snapsho
   return sql;
 }
 
+// Version 1's key triggers missed the implicit key: `INSERT OR REPLACE INTO t (rowid, ...)`
+// with an existing rowid and otherwise fresh keys deleted the old row (firing no delete
+// trigger) and put a different one in its place. Refuse any insert whose rowid is taken.
+// events is WITHOUT ROWID, and ledger_entries' rowid is log_index, already checked.
+std::string V2RefuseRowidReuse() {
+  std::string sql;
+  for (const std::string table :
+       {"odds_snapshots", "injury_snapshots", "sim_runs", "sim_run_inputs", "predictions",
+        "published_predictions", "event_results", "rejected_attempts", "snapshot_cleanups"}) {
+    sql += "CREATE TRIGGER " + table + "_no_rowid_reuse BEFORE INSERT ON " + table +
+           " WHEN EXISTS (SELECT 1 FROM " + table + " WHERE rowid = NEW.rowid) BEGIN SELECT " +
+           "RAISE(ABORT, '" + table + ": a row with this rowid exists'); END;\n";
+  }
+  return sql;
+}
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
@@ -151,19 +167,27 @@ const std::vector<Migration>& Migrations() {
 }
 
 const std::vector<std::string>& TableNames() {
-  static const auto* names = new std::vector<std::string>{
-      "events",           "odds_snapshots",        "injury_snapshots", "sim_runs",
-      "sim_run_inputs",   "predictions",           "published_predictions",
-      "event_results",    "rejected_attempts",     "ledger_entries",
-      "snapshot_cleanups", "idempotency_keys",     "schema_migrations"};
+  static const auto* names = new std::vector<std::string>{"events",
+                                                          "odds_snapshots",
+                                                          "injury_snapshots",
+                                                          "sim_runs",
+                                                          "sim_run_inputs",
+                                                          "predictions",
+                                                          "published_predictions",
+                                                          "event_results",
+                                                          "rejected_attempts",
+                                                          "ledger_entries",
+                                                          "snapshot_cleanups",
+                                                          "idempotency_keys",
+                                                          "schema_migrations"};
   return *names;
 }
 
 Status Migrate(Connection& conn, TimePoint now,
                const std::function<void(const std::string& table)>& on_table) {
-  RETURN_IF_ERROR(conn.Exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-      "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+  RETURN_IF_ERROR(
+      conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
   static constexpr char kCurrentVersion[] =
       "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
   static constexpr char kRecord[] =

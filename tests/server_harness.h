@@ -1,0 +1,141 @@
+// Black-box test support: runs the real `truthbook serve` binary (TRUTHBOOK_BIN) on a free
+// loopback port with its own temporary directory and database, and talks to it over a tiny
+// blocking HTTP/1.1 client. Everything is bounded in time; nothing sleeps except the poll for
+// the server's start-up. Test-only; one ServerProcess per test (or fixture), driven from the
+// test thread (Request may be called from several threads at once).
+//
+// Usage, in a fixture:
+//   void SetUp() override { ASSERT_TRUE(server_.Start()); }
+//   HttpResult r = server_.Post("events", EventBody("nba-1"));
+//   EXPECT_EQ(r.status, 201);
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace truthbook::test_support {
+
+inline constexpr std::string_view kApiPrefix = "/api/calibration/";
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// One HTTP answer. status is 0 when the exchange failed (refused, reset, timed out); then
+// `error` says why.
+struct HttpResult {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+  std::string error;
+
+  // The body parsed as JSON (discarded value when it is not JSON).
+  nlohmann::json Json() const;
+};
+
+// Sends one request on its own connection with `Connection: close` and Content-Length, and
+// reads the whole answer. `path` is the full path with any query ("/api/calibration/health").
+// Gives up after `timeout_ms` of silence.
+HttpResult SendHttp(uint16_t port, std::string_view method, std::string_view path,
+                    std::string_view body = "", const Headers& headers = {},
+                    int timeout_ms = 30000);
+
+// A fresh directory under $TMPDIR (or /tmp), removed on destruction unless the current test
+// failed (then its path is printed so the server log can be read).
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+class ServerProcess {
+ public:
+  ServerProcess() = default;
+  ~ServerProcess();  // SIGTERM, reap (SIGKILL after a deadline)
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  // Starts `truthbook serve --db DIR/t.db` on a free port and waits (bounded) until
+  // GET health answers 200. Its stdout and stderr go to DIR/server.log.
+  ::testing::AssertionResult Start();
+  // Sends `signal` and reaps the process (SIGKILL after a deadline if it does not exit);
+  // returns its wait status (0 when it was not running).
+  int Kill(int signal);
+  // Kill(SIGTERM) if running, then Start() again on the same database (on a new port).
+  ::testing::AssertionResult Restart();
+  bool running() const { return pid_ > 0; }
+
+  uint16_t port() const { return port_; }
+  std::filesystem::path db_path() const { return dir_.path() / "t.db"; }
+  const std::filesystem::path& dir() const { return dir_.path(); }
+  std::string Log() const;
+
+  // Full path ("/api/calibration/x", "/elsewhere") with optional query.
+  HttpResult Request(std::string_view method, std::string_view path, std::string_view body = "",
+                     const Headers& headers = {}) const;
+  // `route` is relative to /api/calibration/ ("publish", "snapshots/e1?limit=1").
+  HttpResult Get(std::string_view route) const;
+  HttpResult Post(std::string_view route, const nlohmann::json& body,
+                  const Headers& headers = {}) const;
+  HttpResult PostRaw(std::string_view route, std::string_view body,
+                     const Headers& headers = {}) const;
+
+  // Every table's row count, from GET health's `collections` (empty map on failure, after
+  // recording a test failure).
+  std::map<std::string, int64_t> RowCounts() const;
+
+ private:
+  TempDir dir_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+// Request bodies of the seed's flow, valid as given; tests edit the JSON to vary them.
+nlohmann::json EventBody(const std::string& event_id,
+                         const std::string& start_time = "2099-01-01T00:30:00Z",
+                         const std::string& sport = "NBA");
+// A two-sided spread snapshot (home -3.5 / away +3.5 at -110).
+nlohmann::json OddsSnapshotBody(const std::string& event_id,
+                                const std::string& captured_at = "2026-11-26T18:00:00Z",
+                                const std::string& book = "pinnacle",
+                                const std::string& market = "spread");
+nlohmann::json InjurySnapshotBody(const std::string& event_id);
+// A sim run reading `inputs` ({kind, snapshot_id}) with one spread prediction on `event_id`
+// per entry of `raw_probs`.
+nlohmann::json SimRunBody(const std::string& event_id, const nlohmann::json& inputs,
+                          const std::vector<double>& raw_probs = {0.56});
+nlohmann::json PublishBody(const std::string& prediction_id,
+                           const std::string& channel = "TELEGRAM");
+nlohmann::json ResultBody(const std::string& event_id, int home_score, int away_score);
+
+// The ids of one seed flow: event -> odds and injury snapshots -> sim run with predictions.
+struct SeedFlow {
+  std::string event_id;
+  std::string odds_snapshot_id;
+  std::string odds_sha256;
+  std::string injury_snapshot_id;
+  std::string injury_sha256;
+  std::string sim_run_id;
+  std::vector<std::string> prediction_ids;
+};
+
+// Creates one seed flow on `server` with `n_predictions` predictions (records a test failure
+// and returns what it has on any unexpected answer).
+SeedFlow CreateSeedFlow(const ServerProcess& server, const std::string& event_id,
+                        const std::string& start_time = "2099-01-01T00:30:00Z",
+                        int n_predictions = 1, const std::string& sport = "NBA");
+
+}  // namespace truthbook::test_support
