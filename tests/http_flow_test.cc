@@ -443,11 +443,7 @@ TEST_F(HttpFlowTest, IdempotencyKeyReplaysAStoredErrorAsProblemJson) {
   EXPECT_EQ(replay.body, first.body);
 }
 
-// Known bug (reported, not fixed): Api::Handle looks the key up, routes and remembers the
-// answer in three steps, so concurrent requests with one key all route; one gets 201, the
-// others 200 created:false, and the first answer *stored* (often a 200) is what later replays
-// return. Enable once keys are claimed atomically.
-TEST_F(HttpFlowTest, DISABLED_ConcurrentRequestsWithOneKeyAllGetTheSameAnswer) {
+TEST_F(HttpFlowTest, ConcurrentRequestsWithOneKeyAllGetTheStoredAnswer) {
   PostExpect("events", EventBody("nba-idem-race"), 201);
   const std::string body = OddsSnapshotBody("nba-idem-race").dump();
   std::vector<HttpResult> results(8);

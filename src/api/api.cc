@@ -121,6 +121,9 @@ HttpResponse Api::Handle(const HttpRequest& req) {
                  "body: larger than " + std::to_string(options_.max_body_bytes) + " bytes"));
     }
     if (req.method != "POST" || req.idempotency_key.empty()) return Route(req);
+    std::lock_guard<std::mutex> key_lock(
+        key_locks_[std::hash<std::string>{}(req.path + " " + req.idempotency_key) %
+                   key_locks_.size()]);
     auto stored = idempotency_.Lookup(req.path, req.idempotency_key, req.body);
     if (!stored.ok()) return Problem(stored.status());
     if (*stored) {

@@ -3,9 +3,11 @@
 // adapter is http_server.cc). Handlers hold no domain logic. Thread-safe.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <mutex>
 #include <string>
 
 #include "service/context.h"
@@ -67,6 +69,9 @@ class Api {
   service::SimRunService sim_runs_;
   service::PublishService publishing_;
   service::IdempotencyService idempotency_;
+  // Requests with one Idempotency-Key run one at a time (lookup, route, remember), so that
+  // concurrent retries get the stored answer instead of racing. Striped by key hash.
+  std::array<std::mutex, 64> key_locks_;
 };
 
 }  // namespace truthbook::api

@@ -1,10 +1,9 @@
-// The store contract: what every store::Store backend must do, checked only through the
-// Reader/WriteTxn/Store interface so that one suite proves SQLite now and PostgreSQL later.
-// This header holds the suite's parameter and fixture; the tests themselves live once in
-// store_contract_test.cc (GoogleTest's "abstract test" layout, so several backends can run
-// them in one binary). A backend joins with one line in its own test file:
+// The store contract every store::Store backend must meet, checked only through the
+// Reader/WriteTxn/Store interface. This header holds the parameter and fixture; the tests live
+// once in store_contract_test.cc (GoogleTest's abstract-test layout, so several backends can
+// share a binary). A backend joins with one line in its own test file:
 //   INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest, ::testing::Values(StoreBackend{...}));
-// Test-only. A fixture is used from the test's thread, except where a test starts threads.
+// Test-only; a fixture is used from the test's thread except where a test starts threads.
 #pragma once
 
 #include <gtest/gtest.h>

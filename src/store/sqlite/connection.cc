@@ -8,6 +8,7 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
   std::string message(what);
   message += ": ";
   message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) return FailedPrecondition(std::move(message));
   switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_ROW:
@@ -101,6 +102,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
   }
   std::unique_ptr<Connection> conn(new Connection(db));
   sqlite3_busy_timeout(db, 5000);
+  sqlite3_extended_result_codes(db, 1);
   // synchronous=FULL in WAL mode fsyncs the WAL at every commit: an acknowledged write
   // survives power loss. foreign_keys keeps lineage references honest.
   RETURN_IF_ERROR(conn->Exec(

@@ -162,6 +162,7 @@ std::string V2RefuseRowidReuse() {
 const std::vector<Migration>& Migrations() {
   static const auto* migrations = new std::vector<Migration>{
       {1, "ledger core", V1Ledger()},
+      {2, "append-only: refuse rowid reuse", V2RefuseRowidReuse()},
   };
   return *migrations;
 }

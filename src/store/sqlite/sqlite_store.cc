@@ -44,7 +44,7 @@ constexpr char kListOdds[] =
     "SELECT " TB_ODDS_COLS " FROM odds_snapshots WHERE event_id = ?1 "
     "AND (?2 IS NULL OR book = ?2) AND (?3 IS NULL OR market = ?3) "
     "AND (?4 IS NULL OR captured_at >= ?4) AND (?5 IS NULL OR captured_at <= ?5) "
-    "AND (?6 IS NULL OR captured_at > ?6 OR (captured_at = ?6 AND snapshot_id >= ?7)) "
+    "AND (?6 IS NULL OR captured_at > ?6 OR (captured_at = ?6 AND snapshot_id > ?7)) "
     "ORDER BY captured_at, snapshot_id LIMIT ?8";
 constexpr char kInsertOdds[] = "INSERT INTO odds_snapshots (" TB_ODDS_COLS
                                ") VALUES (?,?,?,?,?,?,?,?,?,?)";
@@ -132,7 +132,7 @@ constexpr char kListUnreferenced[] =
 
 constexpr char kListLedger[] =
     "SELECT log_index, kind, record_id, payload, entry_sha256, recorded_at FROM ledger_entries "
-    "WHERE log_index > ? ORDER BY log_index LIMIT ?";
+    "WHERE log_index >= ? ORDER BY log_index LIMIT ?";
 constexpr char kLedgerSize[] = "SELECT COALESCE(MAX(log_index) + 1, 0) FROM ledger_entries";
 constexpr char kInsertLedger[] =
     "INSERT INTO ledger_entries (log_index, kind, record_id, payload, entry_sha256, "
@@ -394,7 +394,7 @@ class SqliteWriteTxn final : public SqliteReads<WriteTxn> {
   }
   Status DeleteOddsSnapshot(const std::string& snapshot_id) override {
     Status s = Run(kDeleteOdds, snapshot_id);
-    
+    if (s.code() == StatusCode::kAlreadyExists) return FailedPrecondition(s.message());
     return s;
   }
   Result<int64_t> AppendLedgerEntry(const LedgerEntry& entry) override {

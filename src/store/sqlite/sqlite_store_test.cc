@@ -74,7 +74,8 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
 
 class SqliteStoreTest : public StoreContractTest {
  protected:
-  // The contract fixture's store is not used here: each test opens its own file.
+  // Opens nothing: each test opens (and may reopen) its own file, and assigns store_ when it
+  // wants the contract fixture's helpers on it.
   void SetUp() override { ASSERT_FALSE(dir_.path().empty()); }
 
   std::string DbPath() const { return (dir_.path() / "truthbook.db").string(); }
