@@ -186,6 +186,18 @@ ServerProcess::~ServerProcess() {
 
 ::testing::AssertionResult ServerProcess::Start() {
   if (pid_ > 0) return ::testing::AssertionFailure() << "server already running";
+  // Another process may take the free port before the server binds it: then the server exits
+  // at start-up and is started again on another port.
+  ::testing::AssertionResult started = ::testing::AssertionFailure();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    bool exited = false;
+    started = StartOnce(exited);
+    if (started || !exited) break;
+  }
+  return started;
+}
+
+::testing::AssertionResult ServerProcess::StartOnce(bool& exited) {
   port_ = FreePort();
   if (port_ == 0) return ::testing::AssertionFailure() << Errno("no free port");
   std::string log_path = (dir() / "server.log").string();
@@ -215,12 +227,18 @@ ServerProcess::~ServerProcess() {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      exited = true;
       return ::testing::AssertionFailure()
              << "server exited during start-up (wait status " << status << "):\n"
              << Log();
     }
     HttpResult health = SendHttp(port_, "GET", "/api/calibration/health", "", {}, 2000);
-    if (health.status == 200) return ::testing::AssertionSuccess();
+    // The database path tells our server from any other that took the port.
+    json doc = health.Json();
+    if (health.status == 200 && doc.is_object() && doc["database"].is_object() &&
+        doc["database"].value("path", "") == db_path().string()) {
+      return ::testing::AssertionSuccess();
+    }
     last_error = health.status != 0 ? "status " + std::to_string(health.status) : health.error;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

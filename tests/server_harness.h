@@ -98,6 +98,9 @@ class ServerProcess {
   std::map<std::string, int64_t> RowCounts() const;
 
  private:
+  // One start on a fresh port; `exited` says the server died during start-up.
+  ::testing::AssertionResult StartOnce(bool& exited);
+
   TempDir dir_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;

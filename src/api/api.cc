@@ -101,6 +101,10 @@ json Page(std::vector<T> rows, int limit, Key key) {
   return out;
 }
 
+HttpResponse PublishAnswer(const Result<service::Written<ledger::Publish>>& r) {
+  return Answer(r, [](const auto& w) { return Created(w, Encode(w.record)); });
+}
+
 }  // namespace
 
 Api::Api(service::Context ctx, ApiOptions options)
@@ -143,6 +147,18 @@ HttpResponse Api::Handle(const HttpRequest& req) {
   } catch (const std::exception& e) {
     return Problem(Internal(std::string("unexpected: ") + e.what()));
   }
+}
+
+void Api::HandleAsync(HttpRequest req, Reply reply) {
+  bool async_publish = req.method == "POST" && req.idempotency_key.empty() &&
+                       req.body.size() <= options_.max_body_bytes &&
+                       req.path == std::string(kPrefix) + "publish";
+  if (!async_publish) return reply(Handle(req));
+  auto decoded = DecodePublish(req.body);
+  if (!decoded.ok()) return reply(Problem(decoded.status()));
+  publishing_.PublishAsync(std::move(*decoded), [reply = std::move(reply)](const auto& r) {
+    reply(PublishAnswer(r));
+  });
 }
 
 HttpResponse Api::Route(const HttpRequest& req) {
@@ -192,9 +208,7 @@ HttpResponse Api::Post(const HttpRequest& req, const std::string& route) {
   if (route == "publish") {
     auto decoded = DecodePublish(req.body);
     if (!decoded.ok()) return Problem(decoded.status());
-    return Answer(publishing_.Publish(*decoded), [](const auto& w) {
-      return Created(w, Encode(w.record));
-    });
+    return PublishAnswer(publishing_.Publish(*decoded));
   }
   if (route == "event-results") {
     auto decoded = DecodeEventResult(req.body);

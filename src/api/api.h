@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -46,8 +47,16 @@ class Api {
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;
 
+  using Reply = std::function<void(HttpResponse)>;
+
   // Answers one request. Never throws; every error is application/problem+json.
   HttpResponse Handle(const HttpRequest& req);
+
+  // The same answer, handed to `reply` once ready. A publish (without Idempotency-Key)
+  // returns at once and replies from the store's thread after the commit, so the HTTP
+  // threads never wait on disk for the hottest write; everything else replies before
+  // returning.
+  void HandleAsync(HttpRequest req, Reply reply);
 
   const ApiOptions& options() const { return options_; }
 

@@ -1,6 +1,10 @@
 #include "api/http_server.h"
 
+#include <condition_variable>
+#include <mutex>
 #include <restinio/all.hpp>
+
+#include "api/problem.h"
 
 namespace truthbook::api {
 namespace {
@@ -33,26 +37,56 @@ HttpRequest Translate(const restinio::request_t& req) {
   return out;
 }
 
+void Send(const restinio::request_handle_t& req, HttpResponse response) {
+  req->create_response(restinio::http_status_line_t(
+         restinio::http_status_code_t(static_cast<uint16_t>(response.status)), ""))
+      .append_header(restinio::http_field::content_type, response.content_type)
+      .set_body(std::move(response.body))
+      .done();
+}
+
 }  // namespace
 
+// Requests answered from another thread hold RESTinio objects; all of them must be answered
+// and released before the server stops, or they would outlive its io_context.
 struct HttpServer::Impl {
   restinio::running_server_handle_t<Traits> server;
+  std::mutex mu;
+  std::condition_variable idle;
+  int in_flight = 0;      // guarded by mu
+  bool draining = false;  // guarded by mu
   bool stopped = false;
+
+  // False once draining: the caller answers 503 at once.
+  bool Enter() {
+    std::lock_guard lock(mu);
+    if (draining) return false;
+    ++in_flight;
+    return true;
+  }
+  void Leave() {
+    std::lock_guard lock(mu);
+    if (--in_flight == 0) idle.notify_all();
+  }
 };
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(Api& api,
                                                       const HttpServerOptions& options) {
-  auto handler = [&api](const restinio::request_handle_t& req) {
-    HttpResponse response = api.Handle(Translate(*req));
-    req->create_response(restinio::http_status_line_t(
-           restinio::http_status_code_t(static_cast<uint16_t>(response.status)), ""))
-        .append_header(restinio::http_field::content_type, response.content_type)
-        .set_body(std::move(response.body))
-        .done();
+  auto impl = std::make_unique<Impl>();
+  auto handler = [&api, state = impl.get()](const restinio::request_handle_t& req) {
+    if (!state->Enter()) {
+      Status closing = Unavailable("server: shutting down");
+      Send(req, {HttpStatusFor(closing.code()), "application/problem+json", ProblemJson(closing)});
+      return restinio::request_accepted();
+    }
+    api.HandleAsync(Translate(*req), [held = req, state](HttpResponse response) mutable {
+      Send(held, std::move(response));
+      held.reset();  // release RESTinio's objects before the server may stop
+      state->Leave();
+    });
     return restinio::request_accepted();
   };
   try {
-    auto impl = std::make_unique<Impl>();
     impl->server = restinio::run_async<Traits>(
         restinio::own_io_context(),
         restinio::server_settings_t<Traits>{}
@@ -76,6 +110,12 @@ HttpServer::~HttpServer() { Stop(); }
 void HttpServer::Stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
+  {
+    std::unique_lock lock(impl_->mu);
+    impl_->draining = true;
+    // Bounded: every answer comes after at most one store commit.
+    impl_->idle.wait_for(lock, std::chrono::seconds(30), [&] { return impl_->in_flight == 0; });
+  }
   impl_->server->stop();
   impl_->server->wait();
 }

@@ -1,6 +1,8 @@
 #include "service/publish_service.h"
 
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <semaphore>
 
 #include "base/canonical_json.h"
 #include "base/sha256.h"
@@ -9,32 +11,60 @@
 #include "service/validate.h"
 
 namespace truthbook::service {
+namespace {
 
-Result<Written<ledger::Publish>> PublishService::Publish(const PublishRequest& req) {
+Status ValidatePublish(const PublishRequest& req) {
   RETURN_IF_ERROR(RequireText("prediction_id", req.prediction_id));
   RETURN_IF_ERROR(RequireText("channel", req.channel));
-  RETURN_IF_ERROR(RequireText("visibility", req.visibility));
+  return RequireText("visibility", req.visibility);
+}
+
+}  // namespace
+
+Result<Written<ledger::Publish>> PublishService::Publish(const PublishRequest& req) {
+  std::optional<Result<Written<ledger::Publish>>> result;
+  std::binary_semaphore finished{0};
+  PublishAsync(req, [&](Result<Written<ledger::Publish>> r) {
+    result.emplace(std::move(r));
+    finished.release();
+  });
+  finished.acquire();
+  return std::move(*result);
+}
+
+void PublishService::PublishAsync(PublishRequest req, PublishDone done) {
+  Status valid = ValidatePublish(req);
+  if (!valid.ok()) return done(valid);
   nlohmann::json canonical_request = {{"prediction_id", req.prediction_id},
                                       {"channel", req.channel},
                                       {"visibility", req.visibility},
                                       {"is_official", req.is_official}};
-  ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(canonical_request));
-  const std::string request_sha256 = Sha256Hex(canonical);
+  Result<std::string> canonical = CanonicalJson(canonical_request);
+  if (!canonical.ok()) return done(canonical.status());
 
-  Written<ledger::Publish> out;
-  std::optional<std::string> conflicting_publish_id;
-  RETURN_IF_ERROR(ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
+  // What the transaction decided, shared by the write and its completion.
+  struct Attempt {
+    PublishRequest req;
+    std::string request_sha256;
+    Written<ledger::Publish> out;
+    std::optional<std::string> conflicting_publish_id;
+  };
+  auto attempt = std::make_shared<Attempt>();
+  attempt->req = std::move(req);
+  attempt->request_sha256 = Sha256Hex(*canonical);
+  auto write = [this, attempt](store::WriteTxn& txn) -> Status {
+    const PublishRequest& req = attempt->req;
     ASSIGN_OR_RETURN(std::optional<ledger::Publish> existing,
                      txn.PublishForPrediction(req.prediction_id));
     TimePoint now = ctx_.clock.Now();
     if (existing) {
-      if (existing->request_sha256 == request_sha256) {
-        out = {*existing, false};
+      if (existing->request_sha256 == attempt->request_sha256) {
+        attempt->out = {*existing, false};
         return Status::Ok();
       }
-      conflicting_publish_id = existing->publish_id;
+      attempt->conflicting_publish_id = existing->publish_id;
       return txn.InsertRejectedAttempt({ctx_.ids.Next(), "publish", req.prediction_id,
-                                        request_sha256,
+                                        attempt->request_sha256,
                                         "prediction already published with another body",
                                         req.body, now});
     }
@@ -48,18 +78,22 @@ Result<Written<ledger::Publish>> PublishService::Publish(const PublishRequest& r
                                 FormatRfc3339(event->start_time) + "; publishing is closed");
     }
     ledger::Publish p{ctx_.ids.Next(), req.prediction_id, req.channel, req.visibility,
-                      req.is_official, now, request_sha256, -1};
+                      req.is_official, now, attempt->request_sha256, -1};
     ASSIGN_OR_RETURN(ledger::LedgerEntry entry, ledger::PublishEntry(p));
     ASSIGN_OR_RETURN(p.log_index, txn.AppendLedgerEntry(entry));
     RETURN_IF_ERROR(txn.InsertPublish(p));
-    out = {p, true};
+    attempt->out = {p, true};
     return Status::Ok();
-  }));
-  if (conflicting_publish_id) {
-    return AlreadyExists("prediction_id: already published as " + *conflicting_publish_id +
-                         " with a different body");
-  }
-  return out;
+  };
+  auto finish = [attempt, done = std::move(done)](Status s) {
+    if (!s.ok()) return done(s);
+    if (attempt->conflicting_publish_id) {
+      return done(AlreadyExists("prediction_id: already published as " +
+                                *attempt->conflicting_publish_id + " with a different body"));
+    }
+    done(std::move(attempt->out));
+  };
+  ctx_.store.WriteAsync(std::move(write), std::move(finish));
 }
 
 Result<std::vector<ledger::Publish>> PublishService::List(const store::PublishedQuery& q) {

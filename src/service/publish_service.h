@@ -4,6 +4,7 @@
 // publish is appended to the ledger in its own transaction. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "ledger/records.h"
@@ -19,11 +20,17 @@ class PublishService {
   PublishService(const PublishService&) = delete;
   PublishService& operator=(const PublishService&) = delete;
 
+  using PublishDone = std::function<void(Result<Written<ledger::Publish>>)>;
+
   // created=true for a new publish, false for an identical replay.
   // Errors: InvalidArgument (bad field), NotFound (unknown prediction), AlreadyExists
   // (published before with a different body; the attempt is recorded), FailedPrecondition
   // (the event has started).
   Result<Written<ledger::Publish>> Publish(const PublishRequest& req);
+
+  // The same, without waiting: `done` gets the result on the caller's thread (bad input) or a
+  // store thread (after the commit). The HTTP server uses this so that no thread waits on disk.
+  void PublishAsync(PublishRequest req, PublishDone done);
 
   // Publishes in (published_at, publish_id) order.
   Result<std::vector<ledger::Publish>> List(const store::PublishedQuery& q);

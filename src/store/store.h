@@ -123,13 +123,18 @@ class Store {
  public:
   using ReadFn = std::function<Status(Reader&)>;
   using WriteFn = std::function<Status(WriteTxn&)>;
+  using DoneFn = std::function<void(Status)>;
 
   virtual ~Store() = default;
+
+  // Queues `fn` to run in a transaction and returns at once. `done` gets what Write would
+  // return, on a store thread, after the commit; it must be quick and must not call Write.
+  virtual void WriteAsync(WriteFn fn, DoneFn done) = 0;
 
   // Runs `fn` in one transaction. OK means everything `fn` wrote is durable (on disk, fsynced).
   // If `fn` fails, nothing it wrote persists and its Status is returned. A storage failure
   // returns Unavailable or Internal and nothing persists.
-  virtual Status Write(const WriteFn& fn) = 0;
+  Status Write(const WriteFn& fn);
 
   // Runs `fn` against a consistent snapshot of committed data.
   virtual Status Read(const ReadFn& fn) = 0;

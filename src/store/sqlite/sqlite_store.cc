@@ -439,32 +439,32 @@ SqliteStore::~SqliteStore() {
   writer_thread_.join();
 }
 
-Status SqliteStore::Write(const WriteFn& fn) {
-  Job job{&fn, Status::Ok()};
+void SqliteStore::WriteAsync(WriteFn fn, DoneFn done) {
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return Unavailable("store is closing");
-    queue_.push_back(&job);
+    if (!stopping_) {
+      queue_.push_back(Job{std::move(fn), std::move(done), Status::Ok()});
+      work_cv_.notify_one();
+      return;
+    }
   }
-  work_cv_.notify_one();
-  job.done.acquire();
-  return job.status;
+  done(Unavailable("store is closing"));
 }
 
 void SqliteStore::WriterLoop() {
-  std::vector<Job*> batch;
+  std::vector<Job> batch;
   for (;;) {
     {
       std::unique_lock lock(mu_);
       work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and every caller has been answered
       while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
-        batch.push_back(queue_.front());
+        batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
     CommitBatch(batch);
-    for (Job* job : batch) job->done.release();  // each caller wakes alone
+    for (Job& job : batch) job.done(std::move(job.status));
     batch.clear();
   }
 }
@@ -485,22 +485,22 @@ Status RunCached(Connection& conn, const char* sql) {
 }
 }  // namespace
 
-void SqliteStore::CommitBatch(const std::vector<Job*>& batch) {
+void SqliteStore::CommitBatch(std::vector<Job>& batch) {
   Connection& conn = *writer_;
   Status begun = RunCached(conn, kBegin);
   if (!begun.ok()) {
-    for (Job* job : batch) job->status = begun;
+    for (Job& job : batch) job.status = begun;
     return;
   }
   SqliteWriteTxn txn(conn);
   // A lone call needs no savepoint: if it fails, the whole transaction rolls back. (A big
   // write inside a savepoint also pays for SQLite's in-memory sub-journal.)
   const bool shared = batch.size() > 1;
-  for (Job* job : batch) {
+  for (Job& job : batch) {
     Status s = shared ? RunCached(conn, kSavepoint) : Status::Ok();
     if (s.ok()) {
       try {
-        s = (*job->fn)(txn);
+        s = job.fn(txn);
       } catch (const std::exception& e) {
         s = Internal(std::string("write failed: ") + e.what());
       }
@@ -510,17 +510,17 @@ void SqliteStore::CommitBatch(const std::vector<Job*>& batch) {
         if (s.ok()) s = released;
       }
     }
-    job->status = s;
+    job.status = s;
   }
-  if (!shared && !batch.front()->status.ok()) {
+  if (!shared && !batch.front().status.ok()) {
     (void)RunCached(conn, kRollback);
     return;
   }
   Status committed = RunCached(conn, kCommit);
   if (committed.ok()) return;
   (void)RunCached(conn, kRollback);
-  for (Job* job : batch) {
-    if (job->status.ok()) job->status = committed;
+  for (Job& job : batch) {
+    if (job.status.ok()) job.status = committed;
   }
 }
 

@@ -9,7 +9,6 @@
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <semaphore>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,20 +36,20 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
   ~SqliteStore() override;
 
-  Status Write(const WriteFn& fn) override;
+  void WriteAsync(WriteFn fn, DoneFn done) override;
   Status Read(const ReadFn& fn) override;
   std::string Location() const override { return path_; }
 
  private:
   struct Job {
-    const WriteFn* fn;
+    WriteFn fn;
+    DoneFn done;
     Status status;
-    std::binary_semaphore done{0};  // released by the writer once status is final
   };
 
   SqliteStore(std::string path, std::unique_ptr<Connection> writer, SqliteOptions options);
   void WriterLoop();
-  void CommitBatch(const std::vector<Job*>& batch);
+  void CommitBatch(std::vector<Job>& batch);
 
   const std::string path_;
   const SqliteOptions options_;
@@ -58,7 +57,7 @@ class SqliteStore final : public Store {
 
   std::mutex mu_;
   std::condition_variable work_cv_;
-  std::deque<Job*> queue_;  // guarded by mu_
+  std::deque<Job> queue_;   // guarded by mu_
   bool stopping_ = false;   // guarded by mu_
   std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by mu_
   std::thread writer_thread_;

@@ -50,7 +50,9 @@ class ScratchSqliteStore final : public Store {
       : dir_(std::move(dir)), store_(std::move(store)) {}
   ~ScratchSqliteStore() override { store_.reset(); }  // close before the directory goes
 
-  Status Write(const WriteFn& fn) override { return store_->Write(fn); }
+  void WriteAsync(WriteFn fn, DoneFn done) override {
+    store_->WriteAsync(std::move(fn), std::move(done));
+  }
   Status Read(const ReadFn& fn) override { return store_->Read(fn); }
   std::string Location() const override { return store_->Location(); }
 
