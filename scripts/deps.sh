@@ -5,7 +5,7 @@ packages=(
   g++ cmake ninja-build pkg-config git ca-certificates
   libsqlite3-dev sqlite3 libssl-dev nlohmann-json3-dev
   librestinio-dev libasio-dev libhttp-parser-dev libfmt-dev
-  libspdlog-dev libcli11-dev libhowardhinnant-date-dev
+  libspdlog-dev libcli11-dev libhowardhinnant-date-dev libmimalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-sklearn postgresql libpq-dev
 )

@@ -42,45 +42,49 @@ void PublishService::PublishAsync(PublishRequest req, PublishDone done) {
   Result<std::string> canonical = CanonicalJson(canonical_request);
   if (!canonical.ok()) return done(canonical.status());
 
-  // What the transaction decided, shared by the write and its completion.
+  // The publish as it will be recorded, built before the transaction so that the writer
+  // thread does only SQL. published_at is the server time the request was accepted.
   struct Attempt {
     PublishRequest req;
-    std::string request_sha256;
+    ledger::Publish publish;
+    ledger::LedgerEntry entry;
     Written<ledger::Publish> out;
     std::optional<std::string> conflicting_publish_id;
   };
   auto attempt = std::make_shared<Attempt>();
+  attempt->publish = {ctx_.ids.Next(), req.prediction_id, req.channel, req.visibility,
+                      req.is_official, ctx_.clock.Now(), Sha256Hex(*canonical), -1};
   attempt->req = std::move(req);
-  attempt->request_sha256 = Sha256Hex(*canonical);
+  Result<ledger::LedgerEntry> entry = ledger::PublishEntry(attempt->publish);
+  if (!entry.ok()) return done(entry.status());
+  attempt->entry = std::move(entry).value();
+
   auto write = [this, attempt](store::WriteTxn& txn) -> Status {
     const PublishRequest& req = attempt->req;
+    ledger::Publish& p = attempt->publish;
     ASSIGN_OR_RETURN(std::optional<ledger::Publish> existing,
                      txn.PublishForPrediction(req.prediction_id));
-    TimePoint now = ctx_.clock.Now();
     if (existing) {
-      if (existing->request_sha256 == attempt->request_sha256) {
+      if (existing->request_sha256 == p.request_sha256) {
         attempt->out = {*existing, false};
         return Status::Ok();
       }
       attempt->conflicting_publish_id = existing->publish_id;
       return txn.InsertRejectedAttempt({ctx_.ids.Next(), "publish", req.prediction_id,
-                                        attempt->request_sha256,
+                                        p.request_sha256,
                                         "prediction already published with another body",
-                                        req.body, now});
+                                        req.body, p.published_at});
     }
     ASSIGN_OR_RETURN(std::optional<ledger::Prediction> prediction,
                      txn.GetPrediction(req.prediction_id));
     if (!prediction) return NotFound("prediction_id: unknown prediction " + req.prediction_id);
     ASSIGN_OR_RETURN(std::optional<ledger::Event> event, txn.CurrentEvent(prediction->event_id));
     if (!event) return Internal("prediction without its event: " + req.prediction_id);
-    if (now >= event->start_time) {
+    if (p.published_at >= event->start_time) {
       return FailedPrecondition("prediction_id: event " + event->event_id + " started at " +
                                 FormatRfc3339(event->start_time) + "; publishing is closed");
     }
-    ledger::Publish p{ctx_.ids.Next(), req.prediction_id, req.channel, req.visibility,
-                      req.is_official, now, attempt->request_sha256, -1};
-    ASSIGN_OR_RETURN(ledger::LedgerEntry entry, ledger::PublishEntry(p));
-    ASSIGN_OR_RETURN(p.log_index, txn.AppendLedgerEntry(entry));
+    ASSIGN_OR_RETURN(p.log_index, txn.AppendLedgerEntry(attempt->entry));
     RETURN_IF_ERROR(txn.InsertPublish(p));
     attempt->out = {p, true};
     return Status::Ok();
