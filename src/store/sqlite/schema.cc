@@ -85,21 +85,20 @@ CREATE TABLE ledger_entries (
   log_index INTEGER PRIMARY KEY, kind TEXT NOT NULL, record_id TEXT NOT NULL,
   payload BLOB NOT NULL, entry_sha256 TEXT NOT NULL, recorded_at INTEGER NOT NULL);
 
+-- An official record's key is its position in the log.
 CREATE TABLE published_predictions (
-  publish_id TEXT PRIMARY KEY,
+  log_index INTEGER PRIMARY KEY REFERENCES ledger_entries (log_index),
+  publish_id TEXT NOT NULL UNIQUE,
   prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (prediction_id),
   channel TEXT NOT NULL, visibility TEXT NOT NULL, is_official INTEGER NOT NULL,
-  published_at INTEGER NOT NULL, request_sha256 TEXT NOT NULL,
-  log_index INTEGER NOT NULL UNIQUE REFERENCES ledger_entries (log_index));
+  published_at INTEGER NOT NULL, request_sha256 TEXT NOT NULL);
 CREATE INDEX published_predictions_time ON published_predictions (published_at, publish_id);
-CREATE INDEX published_predictions_channel
-  ON published_predictions (channel, published_at, publish_id);
 
 CREATE TABLE event_results (
-  result_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, revision INTEGER NOT NULL,
+  log_index INTEGER PRIMARY KEY REFERENCES ledger_entries (log_index),
+  result_id TEXT NOT NULL UNIQUE, event_id TEXT NOT NULL, revision INTEGER NOT NULL,
   status TEXT NOT NULL, home_score INTEGER, away_score INTEGER, player_stats TEXT NOT NULL,
   supersedes TEXT REFERENCES event_results (result_id), recorded_at INTEGER NOT NULL,
-  log_index INTEGER NOT NULL UNIQUE REFERENCES ledger_entries (log_index),
   UNIQUE (event_id, revision));
 
 CREATE TABLE rejected_attempts (
@@ -144,12 +143,13 @@ CREATE TRIGGER odds_snapshots_no_delete_referenced BEFORE DELETE ON odds_snapsho
 // Version 1's key triggers missed the implicit key: `INSERT OR REPLACE INTO t (rowid, ...)`
 // with an existing rowid and otherwise fresh keys deleted the old row (firing no delete
 // trigger) and put a different one in its place. Refuse any insert whose rowid is taken.
-// events is WITHOUT ROWID, and ledger_entries' rowid is log_index, already checked.
+// events is WITHOUT ROWID; in ledger_entries, published_predictions and event_results the
+// rowid is log_index, which the key triggers already check.
 std::string V2RefuseRowidReuse() {
   std::string sql;
   for (const std::string table :
        {"odds_snapshots", "injury_snapshots", "sim_runs", "sim_run_inputs", "predictions",
-        "published_predictions", "event_results", "rejected_attempts", "snapshot_cleanups"}) {
+        "rejected_attempts", "snapshot_cleanups"}) {
     sql += "CREATE TRIGGER " + table + "_no_rowid_reuse BEFORE INSERT ON " + table +
            " WHEN EXISTS (SELECT 1 FROM " + table + " WHERE rowid = NEW.rowid) BEGIN SELECT " +
            "RAISE(ABORT, '" + table + ": a row with this rowid exists'); END;\n";
