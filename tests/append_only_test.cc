@@ -81,14 +81,16 @@ const std::vector<TableSpec>& LedgerTables() {
                         "prediction_id = 'pred-new', log_index = log_index + 100",
                         "publish_id = 'pub-new', prediction_id = 'pred-new'"},
        .fresh_keys =
-           "publish_id = 'pub-new', prediction_id = 'pred-new', log_index = log_index + 100"},
+           "publish_id = 'pub-new', prediction_id = 'pred-new', log_index = log_index + 100",
+       .separate_rowid = false},  // log_index is the rowid
       {.table = "event_results",
        .column = "status",
        .keep_one_key = {"result_id = 'res-new', log_index = log_index + 100",
                         "revision = revision + 100, log_index = log_index + 100",
                         "result_id = 'res-new', revision = revision + 100"},
        .fresh_keys =
-           "result_id = 'res-new', revision = revision + 100, log_index = log_index + 100"},
+           "result_id = 'res-new', revision = revision + 100, log_index = log_index + 100",
+       .separate_rowid = false},  // log_index is the rowid
       {.table = "rejected_attempts", .column = "reason", .fresh_keys = "attempt_id = 'rej-new'"},
       {.table = "ledger_entries",
        .column = "kind",
@@ -312,7 +314,7 @@ INSTANTIATE_TEST_SUITE_P(LedgerTables, AppendOnlyTableTest, ::testing::ValuesIn(
                          });
 
 // Tables whose rowid is not one of their declared keys (not events, WITHOUT ROWID, nor
-// ledger_entries, whose rowid is log_index).
+// the official records and ledger_entries, whose rowid is log_index).
 class AppendOnlyRowidTest : public AppendOnlyTableTest {};
 
 std::vector<TableSpec> TablesWithSeparateRowid() {

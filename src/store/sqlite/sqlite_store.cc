@@ -428,6 +428,7 @@ SqliteStore::SqliteStore(std::string path, std::unique_ptr<Connection> writer,
                          SqliteOptions options)
     : path_(std::move(path)), options_(options), writer_(std::move(writer)) {
   writer_thread_ = std::thread([this] { WriterLoop(); });
+  completer_thread_ = std::thread([this] { CompleterLoop(); });
 }
 
 SqliteStore::~SqliteStore() {
@@ -436,7 +437,8 @@ SqliteStore::~SqliteStore() {
     stopping_ = true;
   }
   work_cv_.notify_all();
-  writer_thread_.join();
+  writer_thread_.join();  // commits what is queued, then sets writer_done_
+  completer_thread_.join();
 }
 
 void SqliteStore::WriteAsync(WriteFn fn, DoneFn done) {
@@ -452,20 +454,41 @@ void SqliteStore::WriteAsync(WriteFn fn, DoneFn done) {
 }
 
 void SqliteStore::WriterLoop() {
-  std::vector<Job> batch;
   for (;;) {
+    std::vector<Job> batch;
     {
       std::unique_lock lock(mu_);
       work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and every caller has been answered
+      if (queue_.empty()) {  // stopping, and everything queued has been committed
+        writer_done_ = true;
+        finished_cv_.notify_all();
+        return;
+      }
       while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
     CommitBatch(batch);
+    {
+      std::lock_guard lock(mu_);
+      finished_.push_back(std::move(batch));
+    }
+    finished_cv_.notify_one();
+  }
+}
+
+void SqliteStore::CompleterLoop() {
+  for (;;) {
+    std::vector<Job> batch;
+    {
+      std::unique_lock lock(mu_);
+      finished_cv_.wait(lock, [&] { return writer_done_ || !finished_.empty(); });
+      if (finished_.empty()) return;  // the writer has stopped and every callback has run
+      batch = std::move(finished_.front());
+      finished_.pop_front();
+    }
     for (Job& job : batch) job.done(std::move(job.status));
-    batch.clear();
   }
 }
 

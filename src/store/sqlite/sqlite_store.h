@@ -1,7 +1,8 @@
 // The SQLite backend of store::Store. One writer thread owns the write connection and commits
 // concurrent Write() calls together (group commit): each call runs inside its own SAVEPOINT of
 // a shared transaction, and every caller is answered only after the one fsynced COMMIT.
-// Reads use a pool of connections; WAL lets them run beside the writer.
+// A completion thread runs the callers' callbacks, so the writer thread does nothing but
+// transactions. Reads use a pool of connections; WAL lets them run beside the writer.
 // Thread-safe.
 #pragma once
 
@@ -50,6 +51,7 @@ class SqliteStore final : public Store {
   SqliteStore(std::string path, std::unique_ptr<Connection> writer, SqliteOptions options);
   void WriterLoop();
   void CommitBatch(std::vector<Job>& batch);
+  void CompleterLoop();
 
   const std::string path_;
   const SqliteOptions options_;
@@ -60,7 +62,13 @@ class SqliteStore final : public Store {
   std::deque<Job> queue_;   // guarded by mu_
   bool stopping_ = false;   // guarded by mu_
   std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by mu_
+
+  std::condition_variable finished_cv_;
+  std::deque<std::vector<Job>> finished_;  // committed batches awaiting callbacks; mu_
+  bool writer_done_ = false;               // guarded by mu_
+
   std::thread writer_thread_;
+  std::thread completer_thread_;
 };
 
 }  // namespace truthbook::store::sqlite
