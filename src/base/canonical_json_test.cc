@@ -150,7 +150,8 @@ TEST_F(CanonicalJsonTest, BoundaryCodePointsAreValid) {
   for (const char* good :
        {"\x7f", "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80",
         "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf"}) {
-    EXPECT_EQ(Canonical(json(std::string(good))), "\"" + std::string(good) + "\"");
+    std::string quoted = std::string(1, '"').append(good).append(1, '"');
+    EXPECT_EQ(Canonical(json(std::string(good))), quoted);
   }
 }
 

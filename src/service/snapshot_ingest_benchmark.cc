@@ -151,10 +151,12 @@ std::vector<RawRow> MakeRawRows(IngestFixture& fx, int64_t first, int64_t n) {
   return rows;
 }
 
-void InsertRawRows(store::sqlite::Connection& conn, const std::vector<RawRow>& rows) {
-  for (size_t start = 0; start < rows.size(); start += kBatch) {
+// Inserts `rows`, committing every `batch` rows.
+void InsertRawRows(store::sqlite::Connection& conn, const std::vector<RawRow>& rows,
+                   size_t batch = kBatch) {
+  for (size_t start = 0; start < rows.size(); start += batch) {
     (void)conn.Exec("BEGIN IMMEDIATE");
-    for (size_t i = start; i < std::min(rows.size(), start + kBatch); ++i) {
+    for (size_t i = start; i < std::min(rows.size(), start + batch); ++i) {
       const RawRow& row = rows[i];
       auto st = conn.Prepare(kRawInsert);
       st->BindAll(row.id, row.event_id, row.book, std::string("moneyline_3way"), row.captured_at,
@@ -171,7 +173,7 @@ void InsertRawRows(store::sqlite::Connection& conn, const std::vector<RawRow>& r
 void Prefill(IngestFixture& fx, int64_t n) {
   auto conn = store::sqlite::Connection::Open(fx.db_path(), false).value();
   for (int64_t start = 0; start < n; start += 100000) {
-    InsertRawRows(*conn, MakeRawRows(fx, start, std::min<int64_t>(100000, n - start)));
+    InsertRawRows(*conn, MakeRawRows(fx, start, std::min<int64_t>(100000, n - start)), 100000);
   }
 }
 
