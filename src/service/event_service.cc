@@ -26,6 +26,12 @@ bool OneOf(std::string_view value, const std::string_view (&set)[N]) {
 
 Status ValidateEvent(const EventRequest& r) {
   RETURN_IF_ERROR(RequireText("event_id", r.event_id));
+  // The id appears as a path segment (GET snapshots/{event_id}).
+  for (char c : r.event_id) {
+    if (c == '/' || static_cast<unsigned char>(c) < 0x20) {
+      return InvalidArgument("event_id: must not contain '/' or control characters");
+    }
+  }
   RETURN_IF_ERROR(RequireText("sport", r.sport));
   RETURN_IF_ERROR(RequireText("league", r.league));
   RETURN_IF_ERROR(RequireText("season", r.season));
