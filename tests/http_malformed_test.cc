@@ -85,6 +85,8 @@ class MalformedRequestTest : public ::testing::Test {
         {"event missing sport", "POST", "events", With(event, drop("sport")), 400, "sport"},
         {"event id number", "POST", "events", With(event, set("event_id", 7)), 400, "event_id"},
         {"event id empty", "POST", "events", With(event, set("event_id", "")), 400, "event_id"},
+        {"event id with slash", "POST", "events", With(event, set("event_id", "nba/1")), 400,
+         "event_id: must not contain '/'"},
         {"event start not a string", "POST", "events", With(event, set("start_time", 1764180000)),
          400, "start_time"},
         {"event month 13", "POST", "events", With(event, set("start_time", "2026-13-01T00:00:00Z")),
