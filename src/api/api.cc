@@ -81,6 +81,23 @@ Result<std::optional<TimePoint>> QueryTime(const HttpRequest& req, const std::st
   return std::optional<TimePoint>(*t);
 }
 
+// The paging and time-window parameters every list takes.
+struct PageRequest {
+  std::optional<TimePoint> from;
+  std::optional<TimePoint> to;
+  std::optional<store::Cursor> after;
+  int limit = kDefaultPageSize;
+};
+
+Result<PageRequest> DecodePage(const HttpRequest& req) {
+  PageRequest page;
+  ASSIGN_OR_RETURN(page.from, QueryTime(req, "from"));
+  ASSIGN_OR_RETURN(page.to, QueryTime(req, "to"));
+  ASSIGN_OR_RETURN(page.after, DecodeCursor(req));
+  ASSIGN_OR_RETURN(page.limit, DecodeLimit(req));
+  return page;
+}
+
 std::optional<std::string> QueryText(const HttpRequest& req, const std::string& key) {
   auto it = req.query.find(key);
   if (it == req.query.end()) return std::nullopt;
@@ -156,9 +173,8 @@ void Api::HandleAsync(HttpRequest req, Reply reply) {
   if (!async_publish) return reply(Handle(req));
   auto decoded = DecodePublish(req.body);
   if (!decoded.ok()) return reply(Problem(decoded.status()));
-  publishing_.PublishAsync(std::move(*decoded), [reply = std::move(reply)](const auto& r) {
-    reply(PublishAnswer(r));
-  });
+  publishing_.PublishAsync(std::move(*decoded),
+                           [reply = std::move(reply)](const auto& r) { reply(PublishAnswer(r)); });
 }
 
 HttpResponse Api::Route(const HttpRequest& req) {
@@ -175,9 +191,8 @@ HttpResponse Api::Post(const HttpRequest& req, const std::string& route) {
   if (route == "events") {
     auto decoded = DecodeEvent(req.body);
     if (!decoded.ok()) return Problem(decoded.status());
-    return Answer(events_.PutEvent(*decoded), [](const auto& w) {
-      return Created(w, Encode(w.record));
-    });
+    return Answer(events_.PutEvent(*decoded),
+                  [](const auto& w) { return Created(w, Encode(w.record)); });
   }
   if (route == "capture-snapshot") {
     auto decoded = DecodeCaptureSnapshot(req.body);
@@ -191,9 +206,8 @@ HttpResponse Api::Post(const HttpRequest& req, const std::string& route) {
   if (route == "capture-injury-snapshot") {
     auto decoded = DecodeCaptureInjury(req.body);
     if (!decoded.ok()) return Problem(decoded.status());
-    return Answer(snapshots_.CaptureInjury(*decoded), [](const auto& w) {
-      return Created(w, Encode(w.record));
-    });
+    return Answer(snapshots_.CaptureInjury(*decoded),
+                  [](const auto& w) { return Created(w, Encode(w.record)); });
   }
   if (route == "sim-runs") {
     auto decoded = DecodeSimRun(req.body);
@@ -213,9 +227,8 @@ HttpResponse Api::Post(const HttpRequest& req, const std::string& route) {
   if (route == "event-results") {
     auto decoded = DecodeEventResult(req.body);
     if (!decoded.ok()) return Problem(decoded.status());
-    return Answer(events_.RecordResult(*decoded), [](const auto& w) {
-      return Created(w, Encode(w.record));
-    });
+    return Answer(events_.RecordResult(*decoded),
+                  [](const auto& w) { return Created(w, Encode(w.record)); });
   }
   if (route == "cleanup-snapshots") return CleanupSnapshots(req);
   return Problem(NotFound("path: no POST endpoint " + req.path));
@@ -259,45 +272,26 @@ HttpResponse Api::Health() {
 }
 
 HttpResponse Api::ListSnapshots(const HttpRequest& req, const std::string& event_id) {
-  store::SnapshotQuery q;
-  q.event_id = event_id;
-  q.book = QueryText(req, "book");
-  q.market = QueryText(req, "market");
-  auto from = QueryTime(req, "from");
-  auto to = QueryTime(req, "to");
-  auto cursor = DecodeCursor(req);
-  auto limit = DecodeLimit(req);
-  for (const Status& s : {from.status(), to.status(), cursor.status(), limit.status()}) {
-    if (!s.ok()) return Problem(s);
-  }
-  q.captured_from = *from;
-  q.captured_until = *to;
-  q.after = *cursor;
-  q.limit = *limit + 1;
+  auto page = DecodePage(req);
+  if (!page.ok()) return Problem(page.status());
+  store::SnapshotQuery q{
+      event_id,    QueryText(req, "book"), QueryText(req, "market"), page->from, page->to,
+      page->after, page->limit + 1};
   return Answer(snapshots_.ListOdds(q), [&](const auto& rows) {
-    return Json(200, Page(rows, *limit, [](const ledger::OddsSnapshot& s) {
+    return Json(200, Page(rows, page->limit, [](const ledger::OddsSnapshot& s) {
                   return std::pair(s.captured_at, s.snapshot_id);
                 }));
   });
 }
 
 HttpResponse Api::ListPublished(const HttpRequest& req) {
-  store::PublishedQuery q;
-  q.sport = QueryText(req, "sport");
-  q.channel = QueryText(req, "channel");
-  auto from = QueryTime(req, "from");
-  auto to = QueryTime(req, "to");
-  auto cursor = DecodeCursor(req);
-  auto limit = DecodeLimit(req);
-  for (const Status& s : {from.status(), to.status(), cursor.status(), limit.status()}) {
-    if (!s.ok()) return Problem(s);
-  }
-  q.published_from = *from;
-  q.published_until = *to;
-  q.after = *cursor;
-  q.limit = *limit + 1;
+  auto page = DecodePage(req);
+  if (!page.ok()) return Problem(page.status());
+  store::PublishedQuery q{
+      QueryText(req, "sport"), QueryText(req, "channel"), page->from, page->to, page->after,
+      page->limit + 1};
   return Answer(publishing_.List(q), [&](const auto& rows) {
-    return Json(200, Page(rows, *limit, [](const ledger::Publish& p) {
+    return Json(200, Page(rows, page->limit, [](const ledger::Publish& p) {
                   return std::pair(p.published_at, p.publish_id);
                 }));
   });

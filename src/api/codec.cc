@@ -233,9 +233,8 @@ json Encode(const ledger::SimRun& r) {
 }
 
 json Encode(const ledger::SimRunInput& i) {
-  return {{"kind", i.input_kind},
-          {"snapshot_id", i.snapshot_id},
-          {"content_sha256", i.content_sha256}};
+  return {
+      {"kind", i.input_kind}, {"snapshot_id", i.snapshot_id}, {"content_sha256", i.content_sha256}};
 }
 
 json Encode(const ledger::Prediction& p) {

@@ -24,8 +24,8 @@ HttpRequest Translate(const restinio::request_t& req) {
   HttpRequest out;
   out.method = req.header().method().c_str();
   out.path = Decode(req.header().path());
-  auto query = restinio::try_parse_query<restinio::parse_query_traits::relaxed>(
-      req.header().query());
+  auto query =
+      restinio::try_parse_query<restinio::parse_query_traits::relaxed>(req.header().query());
   if (query) {
     for (const auto& [key, value] : *query) {
       out.query.emplace(std::string(key.data(), key.size()),
@@ -38,8 +38,9 @@ HttpRequest Translate(const restinio::request_t& req) {
 }
 
 void Send(const restinio::request_handle_t& req, HttpResponse response) {
-  req->create_response(restinio::http_status_line_t(
-         restinio::http_status_code_t(static_cast<uint16_t>(response.status)), ""))
+  req
+      ->create_response(restinio::http_status_line_t(
+          restinio::http_status_code_t(static_cast<uint16_t>(response.status)), ""))
       .append_header(restinio::http_field::content_type, response.content_type)
       .set_body(std::move(response.body))
       .done();
@@ -70,8 +71,7 @@ struct HttpServer::Impl {
   }
 };
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Start(Api& api,
-                                                      const HttpServerOptions& options) {
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(Api& api, const HttpServerOptions& options) {
   auto impl = std::make_unique<Impl>();
   auto handler = [&api, state = impl.get()](const restinio::request_handle_t& req) {
     if (!state->Enter()) {

@@ -18,7 +18,8 @@ namespace truthbook::api {
 class JsonObject {
  public:
   // REQUIRES: value is an object that outlives this view.
-  JsonObject(const nlohmann::json& value, std::string path) : value_(value), path_(std::move(path)) {}
+  JsonObject(const nlohmann::json& value, std::string path)
+      : value_(value), path_(std::move(path)) {}
 
   // The body as an object; InvalidArgument for broken JSON or a non-object.
   static Result<nlohmann::json> ParseBody(std::string_view body);

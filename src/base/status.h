@@ -14,14 +14,14 @@ namespace truthbook {
 
 enum class StatusCode {
   kOk,
-  kInvalidArgument,     // bad payload
-  kNotFound,            // unknown id
-  kAlreadyExists,       // replay with a different body, conflicting record
-  kFailedPrecondition,  // e.g. publish after the event started
-  kPayloadTooLarge,     // request body above the limit
+  kInvalidArgument,      // bad payload
+  kNotFound,             // unknown id
+  kAlreadyExists,        // replay with a different body, conflicting record
+  kFailedPrecondition,   // e.g. publish after the event started
+  kPayloadTooLarge,      // request body above the limit
   kIdempotencyMismatch,  // Idempotency-Key reused with another body
-  kUnavailable,         // store unreachable or busy
-  kInternal,            // a bug or an unexpected store failure
+  kUnavailable,          // store unreachable or busy
+  kInternal,             // a bug or an unexpected store failure
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -45,7 +45,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
 inline Status FailedPrecondition(std::string m) {
@@ -58,7 +60,7 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!status_.ok() && "Result needs a value or an error");
   }
@@ -67,9 +69,18 @@ class [[nodiscard]] Result {
   const Status& status() const { return status_; }
 
   // REQUIRES: ok()
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  T& value() & {
+    assert(ok());
+    return *value_;
+  }
+  const T& value() const& {
+    assert(ok());
+    return *value_;
+  }
+  T&& value() && {
+    assert(ok());
+    return std::move(*value_);
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
@@ -83,7 +94,9 @@ class [[nodiscard]] Result {
 namespace internal {
 inline Status AsStatus(Status s) { return s; }
 template <typename T>
-Status AsStatus(const Result<T>& r) { return r.status(); }
+Status AsStatus(const Result<T>& r) {
+  return r.status();
+}
 }  // namespace internal
 
 }  // namespace truthbook
@@ -92,10 +105,10 @@ Status AsStatus(const Result<T>& r) { return r.status(); }
 #define TB_CONCAT(a, b) TB_CONCAT_INNER(a, b)
 
 // Returns the Status of `expr` from the enclosing function when it is not OK.
-#define RETURN_IF_ERROR(expr)                                          \
-  do {                                                                 \
+#define RETURN_IF_ERROR(expr)                                               \
+  do {                                                                      \
     ::truthbook::Status tb_status_ = ::truthbook::internal::AsStatus(expr); \
-    if (!tb_status_.ok()) return tb_status_;                           \
+    if (!tb_status_.ok()) return tb_status_;                                \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, MakeX());` declares x from a Result, or returns its error.

@@ -1,12 +1,13 @@
 // truthbook: the server and the command line. Wiring only: parse flags, open the store, build
 // the services and the HTTP server, wait for SIGINT/SIGTERM.
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <spdlog/spdlog.h>
 
 #include "api/api.h"
 #include "api/http_server.h"
@@ -27,7 +28,8 @@ Status EnsureParentDir(const std::string& path) {
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) return truthbook::Unavailable("db: cannot create " + parent.string() + ": " + ec.message());
+  if (ec)
+    return truthbook::Unavailable("db: cannot create " + parent.string() + ": " + ec.message());
   return Status::Ok();
 }
 
@@ -72,8 +74,8 @@ int Serve(const std::string& db, const truthbook::api::HttpServerOptions& http) 
     spdlog::error("{}", server.status().ToString());
     return 1;
   }
-  spdlog::info("truthbook {} serving http://{}:{}/api/calibration/ on sqlite {}",
-               TRUTHBOOK_VERSION, http.host, http.port, db);
+  spdlog::info("truthbook {} serving http://{}:{}/api/calibration/ on sqlite {}", TRUTHBOOK_VERSION,
+               http.host, http.port, db);
   int signal = 0;
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {}: stopping", signal);
@@ -97,8 +99,7 @@ int main(int argc, char** argv) {
   serve->add_option("--threads", http.threads, "HTTP worker threads")->capture_default_str();
 
   CLI::App* init_db = app.add_subcommand("init-db", "Create or migrate the database");
-  init_db->add_option("--db", db, "SQLite database file (env TRUTHBOOK_DB)")
-      ->capture_default_str();
+  init_db->add_option("--db", db, "SQLite database file (env TRUTHBOOK_DB)")->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
   if (*serve) return Serve(db, http);

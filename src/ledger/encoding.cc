@@ -19,8 +19,8 @@ Result<LedgerEntry> MakeEntry(std::string kind, std::string record_id, nlohmann:
   nlohmann::json doc = {{"kind", kind}, {"v", kEncodingVersion}, {"record", std::move(record)}};
   ASSIGN_OR_RETURN(std::string payload, CanonicalJson(doc));
   std::string hash = Sha256Hex(payload);
-  return LedgerEntry{-1, std::move(kind), std::move(record_id), std::move(payload),
-                     std::move(hash), recorded_at};
+  return LedgerEntry{
+      -1, std::move(kind), std::move(record_id), std::move(payload), std::move(hash), recorded_at};
 }
 
 }  // namespace

@@ -32,9 +32,9 @@ struct OddsSnapshot {
   std::string event_id;
   std::string book;
   std::string market;
-  TimePoint captured_at;  // when the provider's odds were observed (client time)
-  TimePoint recorded_at;  // server time
-  std::string raw;        // the request body exactly as received
+  TimePoint captured_at;    // when the provider's odds were observed (client time)
+  TimePoint recorded_at;    // server time
+  std::string raw;          // the request body exactly as received
   std::string quotes_json;  // canonical JSON: normalized quotes with fair probabilities
   std::string devig_method;
   std::string content_sha256;  // SHA-256 of the canonical capture; equal hash = same capture
@@ -109,9 +109,9 @@ struct Publish {
   std::string channel;
   std::string visibility;
   bool is_official = true;
-  TimePoint published_at;       // server time
-  std::string request_sha256;   // hash of the canonical request; a replay must match it
-  int64_t log_index = -1;       // position in ledger_entries
+  TimePoint published_at;      // server time
+  std::string request_sha256;  // hash of the canonical request; a replay must match it
+  int64_t log_index = -1;      // position in ledger_entries
   friend bool operator==(const Publish&, const Publish&) = default;
 };
 
@@ -122,7 +122,7 @@ struct EventResult {
   std::string status;  // final | postponed | cancelled | abandoned
   std::optional<int64_t> home_score;
   std::optional<int64_t> away_score;
-  std::string player_stats_json;  // canonical JSON array, "[]" when none
+  std::string player_stats_json;          // canonical JSON array, "[]" when none
   std::optional<std::string> supersedes;  // result_id of the previous revision
   TimePoint recorded_at;
   int64_t log_index = -1;

@@ -72,15 +72,21 @@ Status ValidateResult(const EventResultRequest& r) {
 
 Result<Written<ledger::Event>> EventService::PutEvent(const EventRequest& req) {
   RETURN_IF_ERROR(ValidateEvent(req));
-  nlohmann::json body = {{"event_id", req.event_id},   {"sport", req.sport},
-                         {"league", req.league},       {"season", req.season},
-                         {"home_team", req.home_team}, {"away_team", req.away_team},
+  nlohmann::json body = {{"event_id", req.event_id},
+                         {"sport", req.sport},
+                         {"league", req.league},
+                         {"season", req.season},
+                         {"home_team", req.home_team},
+                         {"away_team", req.away_team},
                          {"start_time", FormatRfc3339(req.start_time)},
                          {"status", req.status}};
   ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(body));
-  ledger::Event event{req.event_id,  0,           req.sport,      req.league,
-                      req.season,    req.home_team, req.away_team, req.start_time,
-                      req.status,    Sha256Hex(canonical), ctx_.clock.Now()};
+  ledger::Event event{req.event_id,    0,
+                      req.sport,       req.league,
+                      req.season,      req.home_team,
+                      req.away_team,   req.start_time,
+                      req.status,      Sha256Hex(canonical),
+                      ctx_.clock.Now()};
   Written<ledger::Event> out{event, true};
   RETURN_IF_ERROR(ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
     ASSIGN_OR_RETURN(std::optional<ledger::Event> current, txn.CurrentEvent(req.event_id));

@@ -25,8 +25,8 @@ Result<std::optional<StoredResponse>> IdempotencyService::Lookup(const std::stri
 
 Status IdempotencyService::Remember(const std::string& path, const std::string& key,
                                     const std::string& body, const StoredResponse& response) {
-  ledger::IdempotentResponse row{path + " " + key, Sha256Hex(body), response.status,
-                                 response.body, ctx_.clock.Now()};
+  ledger::IdempotentResponse row{path + " " + key, Sha256Hex(body), response.status, response.body,
+                                 ctx_.clock.Now()};
   return ctx_.store.Write(
       [&](store::WriteTxn& txn) -> Status { return txn.PutIdempotentResponse(row); });
 }

@@ -52,8 +52,8 @@ void PublishService::PublishAsync(PublishRequest req, PublishDone done) {
     std::optional<std::string> conflicting_publish_id;
   };
   auto attempt = std::make_shared<Attempt>();
-  attempt->publish = {ctx_.ids.Next(), req.prediction_id, req.channel, req.visibility,
-                      req.is_official, ctx_.clock.Now(), Sha256Hex(*canonical), -1};
+  attempt->publish = {ctx_.ids.Next(), req.prediction_id, req.channel,           req.visibility,
+                      req.is_official, ctx_.clock.Now(),  Sha256Hex(*canonical), -1};
   attempt->req = std::move(req);
   Result<ledger::LedgerEntry> entry = ledger::PublishEntry(attempt->publish);
   if (!entry.ok()) return done(entry.status());
@@ -70,10 +70,9 @@ void PublishService::PublishAsync(PublishRequest req, PublishDone done) {
         return Status::Ok();
       }
       attempt->conflicting_publish_id = existing->publish_id;
-      return txn.InsertRejectedAttempt({ctx_.ids.Next(), "publish", req.prediction_id,
-                                        p.request_sha256,
-                                        "prediction already published with another body",
-                                        req.body, p.published_at});
+      return txn.InsertRejectedAttempt(
+          {ctx_.ids.Next(), "publish", req.prediction_id, p.request_sha256,
+           "prediction already published with another body", req.body, p.published_at});
     }
     ASSIGN_OR_RETURN(std::optional<ledger::Prediction> prediction,
                      txn.GetPrediction(req.prediction_id));

@@ -78,15 +78,23 @@ Result<SimRunView> SimRunService::Create(const SimRunRequest& req) {
   RETURN_IF_ERROR(ValidateRun(req));
   TimePoint now = ctx_.clock.Now();
   SimRunView view;
-  view.run = ledger::SimRun{ctx_.ids.Next(),   req.trigger,      req.model_version,
-                            req.feature_set_version, req.decision_policy_version,
-                            req.git_sha,       req.code_dirty,   req.n_sims,
-                            req.rng_seed,      req.params_canonical, req.started_at,
-                            req.finished_at,   now};
+  view.run = ledger::SimRun{ctx_.ids.Next(),
+                            req.trigger,
+                            req.model_version,
+                            req.feature_set_version,
+                            req.decision_policy_version,
+                            req.git_sha,
+                            req.code_dirty,
+                            req.n_sims,
+                            req.rng_seed,
+                            req.params_canonical,
+                            req.started_at,
+                            req.finished_at,
+                            now};
   for (size_t i = 0; i < req.predictions.size(); ++i) {
-    ASSIGN_OR_RETURN(ledger::Prediction p, NormalizePrediction(req.predictions[i],
-                                                               "predictions[" +
-                                                                   std::to_string(i) + "]"));
+    ASSIGN_OR_RETURN(
+        ledger::Prediction p,
+        NormalizePrediction(req.predictions[i], "predictions[" + std::to_string(i) + "]"));
     p.prediction_id = ctx_.ids.Next();
     p.sim_run_id = view.run.sim_run_id;
     p.recorded_at = now;

@@ -83,12 +83,9 @@ service::CaptureSnapshotRequest MakeCapture(const std::vector<Match>& matches, i
   }
   nlohmann::json raw = {{"feed", "football-data"}, {"prices", {prices[0], prices[1], prices[2]}}};
   r.raw_canonical = raw.dump();
-  r.body = nlohmann::json{{"event_id", r.event_id},
-                          {"book", r.book},
-                          {"market", r.market},
-                          {"captured_at", FormatRfc3339(r.captured_at)},
-                          {"quotes", quotes},
-                          {"raw", raw}}
+  r.body = nlohmann::json{{"event_id", r.event_id}, {"book", r.book},
+                          {"market", r.market},     {"captured_at", FormatRfc3339(r.captured_at)},
+                          {"quotes", quotes},       {"raw", raw}}
                .dump();
   return r;
 }
@@ -141,12 +138,15 @@ std::vector<RawRow> MakeRawRows(IngestFixture& fx, int64_t first, int64_t n) {
     nlohmann::json quotes = nlohmann::json::array();
     for (const service::QuoteInput& q : r.quotes) {
       double d = *q.price.decimal;
-      quotes.push_back({{"selection", q.selection}, {"line", nullptr}, {"decimal", d},
+      quotes.push_back({{"selection", q.selection},
+                        {"line", nullptr},
+                        {"decimal", d},
                         {"american", d >= 2 ? 100 * (d - 1) : -100 / (d - 1)},
-                        {"implied", 1 / d}, {"fair_prob", 1 / d}});
+                        {"implied", 1 / d},
+                        {"fair_prob", 1 / d}});
     }
-    rows.push_back({fx.ids().Next(), r.event_id, r.book, r.body, quotes.dump(),
-                    Sha256Hex(r.body), r.captured_at});
+    rows.push_back({fx.ids().Next(), r.event_id, r.book, r.body, quotes.dump(), Sha256Hex(r.body),
+                    r.captured_at});
   }
   return rows;
 }

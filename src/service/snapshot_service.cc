@@ -1,8 +1,8 @@
 #include "service/snapshot_service.h"
 
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/canonical_json.h"
 #include "base/sha256.h"
@@ -132,8 +132,7 @@ Result<std::vector<Written<ledger::OddsSnapshot>>> SnapshotService::CaptureOddsB
   return out;
 }
 
-Result<std::vector<ledger::OddsSnapshot>> SnapshotService::ListOdds(
-    const store::SnapshotQuery& q) {
+Result<std::vector<ledger::OddsSnapshot>> SnapshotService::ListOdds(const store::SnapshotQuery& q) {
   std::vector<ledger::OddsSnapshot> out;
   RETURN_IF_ERROR(ctx_.store.Read([&](store::Reader& r) -> Status {
     ASSIGN_OR_RETURN(out, r.ListOddsSnapshots(q));
@@ -154,18 +153,16 @@ Result<Written<ledger::InjurySnapshot>> SnapshotService::CaptureInjury(
     RETURN_IF_ERROR(RequireText(field + ".status", req.players[i].status));
     players.push_back({{"player", req.players[i].player}, {"status", req.players[i].status}});
   }
-  nlohmann::json content = {{"event_id", req.event_id},
-                            {"team", req.team},
-                            {"source", req.source},
-                            {"captured_at", FormatRfc3339(req.captured_at)},
-                            {"players", players},
-                            {"raw", nlohmann::json::parse(req.raw_canonical)}};
+  nlohmann::json content = {
+      {"event_id", req.event_id}, {"team", req.team},
+      {"source", req.source},     {"captured_at", FormatRfc3339(req.captured_at)},
+      {"players", players},       {"raw", nlohmann::json::parse(req.raw_canonical)}};
   ASSIGN_OR_RETURN(std::string canonical_content, CanonicalJson(content));
   ASSIGN_OR_RETURN(std::string players_json, CanonicalJson(players));
   Written<ledger::InjurySnapshot> out{
-      ledger::InjurySnapshot{ctx_.ids.Next(), req.event_id, req.team, req.source,
-                             req.captured_at, ctx_.clock.Now(), std::move(players_json),
-                             req.body, Sha256Hex(canonical_content)},
+      ledger::InjurySnapshot{ctx_.ids.Next(), req.event_id, req.team, req.source, req.captured_at,
+                             ctx_.clock.Now(), std::move(players_json), req.body,
+                             Sha256Hex(canonical_content)},
       true};
   RETURN_IF_ERROR(ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
     ASSIGN_OR_RETURN(auto existing, txn.FindInjurySnapshotByHash(out.record.content_sha256));

@@ -14,10 +14,6 @@
 
 namespace truthbook::service {
 
-struct CleanupOutcome {
-  ledger::SnapshotCleanup audit;
-};
-
 class SnapshotService {
  public:
   explicit SnapshotService(Context ctx) : ctx_(ctx) {}

@@ -83,8 +83,7 @@ class Reader {
   virtual Result<std::optional<ledger::EventResult>> LatestResult(const std::string& event_id) = 0;
 
   // Entries with first <= log_index < first + limit, in order.
-  virtual Result<std::vector<ledger::LedgerEntry>> ListLedgerEntries(int64_t first,
-                                                                     int limit) = 0;
+  virtual Result<std::vector<ledger::LedgerEntry>> ListLedgerEntries(int64_t first, int limit) = 0;
   // The number of ledger entries (= the next log_index).
   virtual Result<int64_t> LedgerSize() = 0;
 

@@ -105,9 +105,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
   sqlite3_extended_result_codes(db, 1);
   // synchronous=FULL in WAL mode fsyncs the WAL at every commit: an acknowledged write
   // survives power loss. foreign_keys keeps lineage references honest.
-  RETURN_IF_ERROR(conn->Exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-      "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"));
+  RETURN_IF_ERROR(
+      conn->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                 "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"));
   return conn;
 }
 

@@ -34,20 +34,21 @@ constexpr char kInsertEvent[] =
     "INSERT INTO events (event_id, revision, sport, league, season, home_team, away_team, "
     "start_time, status, body_sha256, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
 
-#define TB_ODDS_COLS                                                                        \
+#define TB_ODDS_COLS                                                                           \
   "snapshot_id, event_id, book, market, captured_at, recorded_at, raw, quotes, devig_method, " \
   "content_sha256"
 constexpr char kGetOdds[] = "SELECT " TB_ODDS_COLS " FROM odds_snapshots WHERE snapshot_id = ?";
 constexpr char kFindOddsByHash[] =
     "SELECT " TB_ODDS_COLS " FROM odds_snapshots WHERE content_sha256 = ?";
 constexpr char kListOdds[] =
-    "SELECT " TB_ODDS_COLS " FROM odds_snapshots WHERE event_id = ?1 "
+    "SELECT " TB_ODDS_COLS
+    " FROM odds_snapshots WHERE event_id = ?1 "
     "AND (?2 IS NULL OR book = ?2) AND (?3 IS NULL OR market = ?3) "
     "AND (?4 IS NULL OR captured_at >= ?4) AND (?5 IS NULL OR captured_at <= ?5) "
     "AND (?6 IS NULL OR captured_at > ?6 OR (captured_at = ?6 AND snapshot_id > ?7)) "
     "ORDER BY captured_at, snapshot_id LIMIT ?8";
-constexpr char kInsertOdds[] = "INSERT INTO odds_snapshots (" TB_ODDS_COLS
-                               ") VALUES (?,?,?,?,?,?,?,?,?,?)";
+constexpr char kInsertOdds[] =
+    "INSERT INTO odds_snapshots (" TB_ODDS_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?)";
 #undef TB_ODDS_COLS
 
 #define TB_INJURY_COLS \
@@ -80,8 +81,8 @@ constexpr char kInsertInput[] =
     "INSERT INTO sim_run_inputs (sim_run_id, input_kind, snapshot_id, content_sha256) "
     "VALUES (?,?,?,?)";
 
-#define TB_PRED_COLS                                                                       \
-  "prediction_id, sim_run_id, event_id, market, selection, line, player, stat, book, "     \
+#define TB_PRED_COLS                                                                         \
+  "prediction_id, sim_run_id, event_id, market, selection, line, player, stat, book, "       \
   "price_decimal, price_american, raw_prob, calibrated_prob, calibration_version_id, edge, " \
   "tier, stake_units, recorded_at"
 constexpr char kGetPrediction[] =
@@ -92,13 +93,14 @@ constexpr char kInsertPrediction[] =
     "INSERT INTO predictions (" TB_PRED_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 #undef TB_PRED_COLS
 
-#define TB_PUB_COLS                                                                      \
+#define TB_PUB_COLS                                                              \
   "pp.publish_id, pp.prediction_id, pp.channel, pp.visibility, pp.is_official, " \
   "pp.published_at, pp.request_sha256, pp.log_index"
 constexpr char kPublishForPrediction[] =
     "SELECT " TB_PUB_COLS " FROM published_predictions pp WHERE pp.prediction_id = ?";
 constexpr char kListPublished[] =
-    "SELECT " TB_PUB_COLS " FROM published_predictions pp "
+    "SELECT " TB_PUB_COLS
+    " FROM published_predictions pp "
     "WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM predictions p JOIN events e "
     "  ON e.event_id = p.event_id WHERE p.prediction_id = pp.prediction_id AND e.sport = ?1)) "
     "AND (?2 IS NULL OR pp.channel = ?2) "
@@ -147,7 +149,7 @@ constexpr char kPutIdempotent[] =
 // ---- row mappers ----
 
 Event ReadEvent(const Statement& s) {
-  return Event{s.Text(0), s.Int(1),  s.Text(2), s.Text(3), s.Text(4),  s.Text(5),
+  return Event{s.Text(0), s.Int(1),  s.Text(2), s.Text(3), s.Text(4), s.Text(5),
                s.Text(6), s.Time(7), s.Text(8), s.Text(9), s.Time(10)};
 }
 OddsSnapshot ReadOdds(const Statement& s) {
@@ -159,32 +161,31 @@ InjurySnapshot ReadInjury(const Statement& s) {
                         s.Time(5), s.Text(6), s.Text(7), s.Text(8)};
 }
 SimRun ReadSimRun(const Statement& s) {
-  return SimRun{s.Text(0), s.Text(1), s.Text(2),  s.Text(3),  s.Text(4),  s.Text(5), s.Bool(6),
+  return SimRun{s.Text(0), s.Text(1), s.Text(2), s.Text(3),  s.Text(4),  s.Text(5), s.Bool(6),
                 s.Int(7),  s.Int(8),  s.Text(9), s.Time(10), s.Time(11), s.Time(12)};
 }
 SimRunInput ReadInput(const Statement& s) {
   return SimRunInput{s.Text(0), s.Text(1), s.Text(2), s.Text(3)};
 }
 Prediction ReadPrediction(const Statement& s) {
-  return Prediction{s.Text(0),      s.Text(1),      s.Text(2),     s.Text(3),   s.Text(4),
-                    s.OptDouble(5), s.OptText(6),   s.OptText(7),  s.Text(8),   s.Double(9),
-                    s.Double(10),   s.Double(11),   s.OptDouble(12), s.OptText(13),
-                    s.OptDouble(14), s.Text(15),    s.Double(16),  s.Time(17)};
+  return Prediction{s.Text(0),      s.Text(1),    s.Text(2),       s.Text(3),     s.Text(4),
+                    s.OptDouble(5), s.OptText(6), s.OptText(7),    s.Text(8),     s.Double(9),
+                    s.Double(10),   s.Double(11), s.OptDouble(12), s.OptText(13), s.OptDouble(14),
+                    s.Text(15),     s.Double(16), s.Time(17)};
 }
 Publish ReadPublish(const Statement& s) {
   return Publish{s.Text(0), s.Text(1), s.Text(2), s.Text(3),
                  s.Bool(4), s.Time(5), s.Text(6), s.Int(7)};
 }
 EventResult ReadResult(const Statement& s) {
-  return EventResult{s.Text(0),   s.Text(1),   s.Int(2),     s.Text(3), s.OptInt(4),
-                     s.OptInt(5), s.Text(6),   s.OptText(7), s.Time(8), s.Int(9)};
+  return EventResult{s.Text(0),   s.Text(1), s.Int(2),     s.Text(3), s.OptInt(4),
+                     s.OptInt(5), s.Text(6), s.OptText(7), s.Time(8), s.Int(9)};
 }
 LedgerEntry ReadLedger(const Statement& s) {
   return LedgerEntry{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Time(5)};
 }
 IdempotentResponse ReadIdempotent(const Statement& s) {
-  return IdempotentResponse{s.Text(0), s.Text(1), static_cast<int>(s.Int(2)), s.Text(3),
-                            s.Time(4)};
+  return IdempotentResponse{s.Text(0), s.Text(1), static_cast<int>(s.Int(2)), s.Text(3), s.Time(4)};
 }
 
 // Runs a bound statement and maps its first row, if any.
@@ -248,8 +249,7 @@ class SqliteReads : public Base {
     s.BindAll(id);
     return One(s, ReadInjury);
   }
-  Result<std::optional<InjurySnapshot>> FindInjurySnapshotByHash(
-      const std::string& hash) override {
+  Result<std::optional<InjurySnapshot>> FindInjurySnapshotByHash(const std::string& hash) override {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kFindInjuryByHash));
     s.BindAll(hash);
     return One(s, ReadInjury);
@@ -314,8 +314,7 @@ class SqliteReads : public Base {
     s.BindAll(cutoff, int64_t{limit});
     return All<std::string>(s, [](const Statement& st) { return st.Text(0); });
   }
-  Result<std::optional<IdempotentResponse>> GetIdempotentResponse(
-      const std::string& key) override {
+  Result<std::optional<IdempotentResponse>> GetIdempotentResponse(const std::string& key) override {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kGetIdempotent));
     s.BindAll(key);
     return One(s, ReadIdempotent);
@@ -369,10 +368,10 @@ class SqliteWriteTxn final : public SqliteReads<WriteTxn> {
     return Run(kInsertInput, i.sim_run_id, i.input_kind, i.snapshot_id, i.content_sha256);
   }
   Status InsertPrediction(const Prediction& p) override {
-    return Run(kInsertPrediction, p.prediction_id, p.sim_run_id, p.event_id, p.market,
-               p.selection, p.line, p.player, p.stat, p.book, p.price_decimal, p.price_american,
-               p.raw_prob, p.calibrated_prob, p.calibration_version_id, p.edge, p.tier,
-               p.stake_units, p.recorded_at);
+    return Run(kInsertPrediction, p.prediction_id, p.sim_run_id, p.event_id, p.market, p.selection,
+               p.line, p.player, p.stat, p.book, p.price_decimal, p.price_american, p.raw_prob,
+               p.calibrated_prob, p.calibration_version_id, p.edge, p.tier, p.stake_units,
+               p.recorded_at);
   }
   Status InsertPublish(const Publish& p) override {
     return Run(kInsertPublish, p.publish_id, p.prediction_id, p.channel, p.visibility,
@@ -419,7 +418,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     const std::string& path, const Clock& clock, SqliteOptions options,
     const std::function<void(const std::string&)>& on_table) {
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer, Connection::Open(path, false));
-  Status migrated = Migrate(*writer, clock.Now(), on_table ? on_table : [](const std::string&) {});
+  Status migrated = Migrate(
+      *writer, clock.Now(), on_table ? on_table : [](const std::string&) {});
   if (!migrated.ok()) return Unavailable("migrate " + path + ": " + migrated.message());
   return std::unique_ptr<SqliteStore>(new SqliteStore(path, std::move(writer), options));
 }

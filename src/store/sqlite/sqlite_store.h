@@ -59,8 +59,8 @@ class SqliteStore final : public Store {
 
   std::mutex mu_;
   std::condition_variable work_cv_;
-  std::deque<Job> queue_;   // guarded by mu_
-  bool stopping_ = false;   // guarded by mu_
+  std::deque<Job> queue_;                                  // guarded by mu_
+  bool stopping_ = false;                                  // guarded by mu_
   std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by mu_
 
   std::condition_variable finished_cv_;
