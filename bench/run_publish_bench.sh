@@ -12,7 +12,7 @@ set -euo pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 DURATION=${DURATION:-20}
-THREADS=4
+THREADS=${WRK_THREADS:-$(nproc)}  # one wrk thread per core: more only adds client switching
 CONNECTIONS=16
 REF_IDS=${REF_IDS:-$((3000 * DURATION))}   # the reference serves ~1k publishes/s
 TB_IDS=${TB_IDS:-$((50000 * DURATION))}    # room for 50k/s
