@@ -1,6 +1,6 @@
 // The HTTP server: RESTinio on a thread pool in front of Api. The only translation unit that
-// includes RESTinio (it compiles slowly). Handlers may block on the store; the pool is sized
-// so that concurrent writes can share one group commit.
+// includes RESTinio (it compiles slowly). Publishes are answered asynchronously from the
+// store's completion thread; other requests are answered on the pool thread.
 // Thread-safe: Start once, Stop once.
 #pragma once
 
@@ -16,8 +16,9 @@ namespace truthbook::api {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";  // default loopback only
   uint16_t port = 8000;
-  // Worker threads; each holds one request while it waits for the store. Default 32.
-  size_t threads = 32;
+  // Worker threads. A publish never holds one while its commit is on disk; other writes do,
+  // so a few more than the cores keep a slow write from stalling reads. Default 8.
+  size_t threads = 8;
 };
 
 class HttpServer {
