@@ -4,7 +4,7 @@
 #
 #   [DURATION=20] [TRUTHBOOK_BIN=build/release/truthbook] bench/run_publish_bench.sh
 #
-# Knobs: REF_IDS / TB_IDS (predictions seeded; must exceed requests served, or the run is
+# Knobs: TRUTHBOOK_THREADS (the server's --threads; default its own), REF_IDS / TB_IDS (predictions seeded; must exceed requests served, or the run is
 # flagged), SEED_BATCH (predictions per sim run, default 2000), BENCH_TMPDIR (where the
 # databases live; default /tmp, which must not be tmpfs for the numbers to mean "durable").
 set -euo pipefail
@@ -73,7 +73,7 @@ start_reference() {
 start_truthbook() {
   "$TRUTHBOOK_BIN" init-db --db "$WORK/tb.db"
   exec timeout $((DURATION + 1200)) "$TRUTHBOOK_BIN" serve --db "$WORK/tb.db" \
-    --host 127.0.0.1 --port "$1"
+    --host 127.0.0.1 --port "$1" ${TRUTHBOOK_THREADS:+--threads "$TRUTHBOOK_THREADS"}
 }
 
 field() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" "$WORK/$1.result"; }

@@ -166,11 +166,13 @@ HttpResponse Api::Handle(const HttpRequest& req) {
   }
 }
 
-void Api::HandleAsync(HttpRequest req, Reply reply) {
+void Api::HandleAsync(HttpRequest req, Reply reply, const Offload& offload) {
   bool async_publish = req.method == "POST" && req.idempotency_key.empty() &&
                        req.body.size() <= options_.max_body_bytes &&
                        req.path == std::string(kPrefix) + "publish";
-  if (!async_publish) return reply(Handle(req));
+  if (!async_publish) {
+    return offload([this, req = std::move(req), reply = std::move(reply)] { reply(Handle(req)); });
+  }
   auto decoded = DecodePublish(req.body);
   if (!decoded.ok()) return reply(Problem(decoded.status()));
   publishing_.PublishAsync(std::move(*decoded),

@@ -48,15 +48,16 @@ class Api {
   Api& operator=(const Api&) = delete;
 
   using Reply = std::function<void(HttpResponse)>;
+  // Runs a task on a thread that may block (waiting for the store).
+  using Offload = std::function<void(std::function<void()>)>;
 
   // Answers one request. Never throws; every error is application/problem+json.
   HttpResponse Handle(const HttpRequest& req);
 
-  // The same answer, handed to `reply` once ready. A publish (without Idempotency-Key)
-  // returns at once and replies from the store's thread after the commit, so the HTTP
-  // threads never wait on disk for the hottest write; everything else replies before
-  // returning.
-  void HandleAsync(HttpRequest req, Reply reply);
+  // The same answer, handed to `reply` once ready, without blocking the calling thread. A
+  // publish (without Idempotency-Key) goes to the store at once and is answered from the
+  // store's completion thread after the commit; anything else runs through `offload`.
+  void HandleAsync(HttpRequest req, Reply reply, const Offload& offload);
 
   const ApiOptions& options() const { return options_; }
 

@@ -51,7 +51,10 @@ void Send(const restinio::request_handle_t& req, HttpResponse response) {
 // Requests answered from another thread hold RESTinio objects; all of them must be answered
 // and released before the server stops, or they would outlive its io_context.
 struct HttpServer::Impl {
+  explicit Impl(size_t workers) : blocking(workers) {}
+
   restinio::running_server_handle_t<Traits> server;
+  asio::thread_pool blocking;  // requests that may wait for the store
   std::mutex mu;
   std::condition_variable idle;
   int in_flight = 0;      // guarded by mu
@@ -72,18 +75,22 @@ struct HttpServer::Impl {
 };
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(Api& api, const HttpServerOptions& options) {
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<Impl>(options.threads);
   auto handler = [&api, state = impl.get()](const restinio::request_handle_t& req) {
     if (!state->Enter()) {
       Status closing = Unavailable("server: shutting down");
       Send(req, {HttpStatusFor(closing.code()), "application/problem+json", ProblemJson(closing)});
       return restinio::request_accepted();
     }
-    api.HandleAsync(Translate(*req), [held = req, state](HttpResponse response) mutable {
+    auto reply = [held = req, state](HttpResponse response) mutable {
       Send(held, std::move(response));
       held.reset();  // release RESTinio's objects before the server may stop
       state->Leave();
-    });
+    };
+    auto offload = [state](std::function<void()> task) {
+      asio::post(state->blocking, std::move(task));
+    };
+    api.HandleAsync(Translate(*req), std::move(reply), offload);
     return restinio::request_accepted();
   };
   try {
@@ -95,7 +102,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(Api& api, const HttpServer
             .incoming_http_msg_limits(
                 restinio::incoming_http_msg_limits_t{}.max_body_size(kTransportBodyLimit))
             .request_handler(std::move(handler)),
-        options.threads);
+        options.io_threads);
     return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
   } catch (const std::exception& e) {
     return Unavailable("listen on " + options.host + ":" + std::to_string(options.port) + ": " +
@@ -118,6 +125,7 @@ void HttpServer::Stop() {
   }
   impl_->server->stop();
   impl_->server->wait();
+  impl_->blocking.join();
 }
 
 }  // namespace truthbook::api

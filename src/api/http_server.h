@@ -1,12 +1,14 @@
-// The HTTP server: RESTinio on a thread pool in front of Api. The only translation unit that
-// includes RESTinio (it compiles slowly). Publishes are answered asynchronously from the
-// store's completion thread; other requests are answered on the pool thread.
+// The HTTP server: RESTinio in front of Api. The only translation unit that includes RESTinio
+// (it compiles slowly). The I/O threads never block: a publish goes straight to the store and
+// is answered from its completion thread; other requests run on a separate worker pool.
 // Thread-safe: Start once, Stop once.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "api/api.h"
 #include "base/status.h"
@@ -16,8 +18,11 @@ namespace truthbook::api {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";  // default loopback only
   uint16_t port = 8000;
-  // Worker threads. A publish never holds one while its commit is on disk; other writes do,
-  // so a few more than the cores keep a slow write from stalling reads. Default 8.
+  // Threads that run the network and publishes (which never wait for the disk).
+  // Default: one per core.
+  size_t io_threads = std::max(1u, std::thread::hardware_concurrency());
+  // Threads for every other request, which may wait for the store; a slow write holds one
+  // while the rest go on. Default 8.
   size_t threads = 8;
 };
 

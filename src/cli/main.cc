@@ -96,7 +96,10 @@ int main(int argc, char** argv) {
   serve->add_option("--db", db, "SQLite database file (env TRUTHBOOK_DB)")->capture_default_str();
   serve->add_option("--host", http.host, "Address to listen on")->capture_default_str();
   serve->add_option("--port", http.port, "Port to listen on")->capture_default_str();
-  serve->add_option("--threads", http.threads, "HTTP worker threads")->capture_default_str();
+  serve->add_option("--io-threads", http.io_threads, "Network threads (they never block)")
+      ->capture_default_str();
+  serve->add_option("--threads", http.threads, "Worker threads for requests that may block")
+      ->capture_default_str();
 
   CLI::App* init_db = app.add_subcommand("init-db", "Create or migrate the database");
   init_db->add_option("--db", db, "SQLite database file (env TRUTHBOOK_DB)")->capture_default_str();

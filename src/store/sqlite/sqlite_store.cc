@@ -216,7 +216,6 @@ class SqliteReads : public Base {
   Result<std::map<std::string, int64_t>> CountRows() override {
     std::map<std::string, int64_t> counts;
     for (const std::string& table : TableNames()) {
-      if (table == "schema_migrations" || table == "idempotency_keys") continue;
       ASSIGN_OR_RETURN(counts[table], conn_.QueryInt("SELECT COUNT(*) FROM " + table));
     }
     return counts;
