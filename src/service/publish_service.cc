@@ -74,11 +74,8 @@ void PublishService::PublishAsync(PublishRequest req, PublishDone done) {
           {ctx_.ids.Next(), "publish", req.prediction_id, p.request_sha256,
            "prediction already published with another body", req.body, p.published_at});
     }
-    ASSIGN_OR_RETURN(std::optional<ledger::Prediction> prediction,
-                     txn.GetPrediction(req.prediction_id));
-    if (!prediction) return NotFound("prediction_id: unknown prediction " + req.prediction_id);
-    ASSIGN_OR_RETURN(std::optional<ledger::Event> event, txn.CurrentEvent(prediction->event_id));
-    if (!event) return Internal("prediction without its event: " + req.prediction_id);
+    ASSIGN_OR_RETURN(std::optional<ledger::Event> event, txn.EventOfPrediction(req.prediction_id));
+    if (!event) return NotFound("prediction_id: unknown prediction " + req.prediction_id);
     if (p.published_at >= event->start_time) {
       return FailedPrecondition("prediction_id: event " + event->event_id + " started at " +
                                 FormatRfc3339(event->start_time) + "; publishing is closed");

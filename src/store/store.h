@@ -75,6 +75,9 @@ class Reader {
   virtual Result<std::vector<ledger::SimRunInput>> ListSimRunInputs(const std::string& id) = 0;
   virtual Result<std::vector<ledger::Prediction>> ListPredictions(const std::string& run_id) = 0;
   virtual Result<std::optional<ledger::Prediction>> GetPrediction(const std::string& id) = 0;
+  // The current revision of the event a prediction is for; nullopt for an unknown prediction.
+  virtual Result<std::optional<ledger::Event>> EventOfPrediction(
+      const std::string& prediction_id) = 0;
 
   virtual Result<std::optional<ledger::Publish>> PublishForPrediction(
       const std::string& prediction_id) = 0;

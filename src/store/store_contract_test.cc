@@ -203,6 +203,13 @@ TEST_P(StoreContractTest, CurrentEventIsTheHighestRevision) {
   EXPECT_EQ(Read([](Reader& r) { return r.CurrentEvent("evt-2"); }), MakeEvent("evt-2", 7));
 }
 
+TEST_P(StoreContractTest, EventOfPredictionIsTheEventsCurrentRevision) {
+  ASSERT_OK(SeedPrediction("pred-1", "evt-1"));
+  ASSERT_OK(Insert(MakeEvent("evt-1", 2)));
+  EXPECT_EQ(Read([](Reader& r) { return r.EventOfPrediction("pred-1"); }), MakeEvent("evt-1", 2));
+  EXPECT_EQ(Read([](Reader& r) { return r.EventOfPrediction("pred-unknown"); }), std::nullopt);
+}
+
 TEST_P(StoreContractTest, FindOddsSnapshotByHashFindsTheCapture) {
   const ledger::OddsSnapshot wanted = MakeOdds("odds-1");
   ASSERT_OK(Insert(wanted));

@@ -23,13 +23,15 @@ using ledger::SimRunInput;
 
 // ---- SQL, beside the code that runs it ----
 
-constexpr char kEventCols[] =
-    "event_id, revision, sport, league, season, home_team, away_team, start_time, status, "
-    "body_sha256, recorded_at";
 constexpr char kCurrentEvent[] =
     "SELECT event_id, revision, sport, league, season, home_team, away_team, start_time, "
     "status, body_sha256, recorded_at FROM events WHERE event_id = ? "
     "ORDER BY revision DESC LIMIT 1";
+constexpr char kEventOfPrediction[] =
+    "SELECT e.event_id, e.revision, e.sport, e.league, e.season, e.home_team, e.away_team, "
+    "e.start_time, e.status, e.body_sha256, e.recorded_at FROM predictions p "
+    "JOIN events e ON e.event_id = p.event_id WHERE p.prediction_id = ? "
+    "ORDER BY e.revision DESC LIMIT 1";
 constexpr char kInsertEvent[] =
     "INSERT INTO events (event_id, revision, sport, league, season, home_team, away_team, "
     "start_time, status, body_sha256, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
@@ -279,6 +281,11 @@ class SqliteReads : public Base {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kGetPrediction));
     s.BindAll(id);
     return One(s, ReadPrediction);
+  }
+  Result<std::optional<Event>> EventOfPrediction(const std::string& prediction_id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kEventOfPrediction));
+    s.BindAll(prediction_id);
+    return One(s, ReadEvent);
   }
   Result<std::optional<Publish>> PublishForPrediction(const std::string& id) override {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kPublishForPrediction));
