@@ -7,6 +7,8 @@
 //   TRUTHBOOK_BENCH_PREFILL=5000000 build/release/truthbook_benchmarks --benchmark_filter=Ingest
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -52,7 +54,9 @@ std::vector<Match> LoadMatches() {
   std::vector<Match> matches;
   while (std::getline(in, line)) {
     std::vector<std::string> cells = SplitCsv(line);
-    Match m{"e0-2324-" + cells[col("Date")] + "-" + cells[col("HomeTeam")], {}};
+    std::string date = cells[col("Date")];
+    std::replace(date.begin(), date.end(), '/', '-');  // event ids are path segments
+    Match m{"e0-2324-" + date + "-" + cells[col("HomeTeam")], {}};
     for (const char* book : {"B365", "BW", "IW", "PS", "WH", "VC"}) {
       std::string b(book);
       size_t h = col(b + "H"), d = col(b + "D"), a = col(b + "A");
@@ -98,8 +102,12 @@ class IngestFixture {
     matches_ = LoadMatches();
     service::EventService events(ctx());
     for (const Match& m : matches_) {
-      (void)events.PutEvent({m.event_id, "SOCCER", "E0", "2023-24", "H", "A",
-                             TimePoint(std::chrono::hours(600000)), "scheduled"});
+      auto stored = events.PutEvent({m.event_id, "SOCCER", "E0", "2023-24", "H", "A",
+                                     TimePoint(std::chrono::hours(600000)), "scheduled"});
+      if (!stored.ok()) {
+        std::fprintf(stderr, "cannot store event: %s\n", stored.status().ToString().c_str());
+        std::abort();
+      }
     }
   }
   ~IngestFixture() {
