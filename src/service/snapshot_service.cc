@@ -114,18 +114,23 @@ Result<std::vector<Written<ledger::OddsSnapshot>>> SnapshotService::CaptureOddsB
   RETURN_IF_ERROR(ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
     std::set<std::string> known_events;
     for (Written<ledger::OddsSnapshot>& w : out) {
-      ASSIGN_OR_RETURN(auto existing, txn.FindOddsSnapshotByHash(w.record.content_sha256));
-      if (existing) {
-        w = {*existing, false};
-        continue;
-      }
       if (!known_events.contains(w.record.event_id)) {
         ASSIGN_OR_RETURN(auto event, txn.CurrentEvent(w.record.event_id));
         if (!event) return NotFound("event_id: unknown event " + w.record.event_id);
         known_events.insert(w.record.event_id);
       }
       w.record.recorded_at = now;
-      RETURN_IF_ERROR(txn.InsertOddsSnapshot(w.record));
+      // New content is the common case: insert, and look for the stored capture only when
+      // the content hash is taken (the failed statement alone is rolled back).
+      Status inserted = txn.InsertOddsSnapshot(w.record);
+      if (inserted.code() == StatusCode::kAlreadyExists) {
+        ASSIGN_OR_RETURN(auto existing, txn.FindOddsSnapshotByHash(w.record.content_sha256));
+        if (existing) {
+          w = {*existing, false};
+          continue;
+        }
+      }
+      RETURN_IF_ERROR(inserted);
     }
     return Status::Ok();
   }));
