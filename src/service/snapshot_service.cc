@@ -124,7 +124,9 @@ Result<std::vector<Written<ledger::OddsSnapshot>>> SnapshotService::CaptureOddsB
       // the content hash is taken (the failed statement alone is rolled back).
       Status inserted = txn.InsertOddsSnapshot(w.record);
       if (inserted.code() == StatusCode::kAlreadyExists) {
-        ASSIGN_OR_RETURN(auto existing, txn.FindOddsSnapshotByHash(w.record.content_sha256));
+        ASSIGN_OR_RETURN(auto existing,
+                         txn.FindOddsSnapshotByContent(w.record.event_id, w.record.captured_at,
+                                                       w.record.content_sha256));
         if (existing) {
           w = {*existing, false};
           continue;

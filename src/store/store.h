@@ -61,8 +61,10 @@ class Reader {
 
   virtual Result<std::optional<ledger::Event>> CurrentEvent(const std::string& event_id) = 0;
   virtual Result<std::optional<ledger::OddsSnapshot>> GetOddsSnapshot(const std::string& id) = 0;
-  virtual Result<std::optional<ledger::OddsSnapshot>> FindOddsSnapshotByHash(
-      const std::string& content_sha256) = 0;
+  // The odds snapshot with this content. Identical content means an identical event and
+  // capture time, which is what lets the store index it with locality.
+  virtual Result<std::optional<ledger::OddsSnapshot>> FindOddsSnapshotByContent(
+      const std::string& event_id, TimePoint captured_at, const std::string& content_sha256) = 0;
   virtual Result<std::vector<ledger::OddsSnapshot>> ListOddsSnapshots(const SnapshotQuery& q) = 0;
   virtual Result<std::optional<ledger::InjurySnapshot>> GetInjurySnapshot(
       const std::string& id) = 0;

@@ -176,7 +176,7 @@ TEST_P(StoreContractTest, AbsentRowsReadAsEmptyNotAsErrors) {
   ASSERT_OK(SeedEveryTable());
   EXPECT_EQ(Read([](Reader& r) { return r.CurrentEvent("nope"); }), std::nullopt);
   EXPECT_EQ(Read([](Reader& r) { return r.GetOddsSnapshot("nope"); }), std::nullopt);
-  EXPECT_EQ(Read([](Reader& r) { return r.FindOddsSnapshotByHash("nope"); }), std::nullopt);
+  EXPECT_EQ(Read([](Reader& r) { return r.FindOddsSnapshotByContent("evt-1", TimePoint(), "nope"); }), std::nullopt);
   EXPECT_EQ(Read([](Reader& r) { return r.GetInjurySnapshot("nope"); }), std::nullopt);
   EXPECT_EQ(Read([](Reader& r) { return r.FindInjurySnapshotByHash("nope"); }), std::nullopt);
   EXPECT_FALSE(Read([](Reader& r) { return r.FindSnapshotRef("nope"); }).has_value());
@@ -210,11 +210,14 @@ TEST_P(StoreContractTest, EventOfPredictionIsTheEventsCurrentRevision) {
   EXPECT_EQ(Read([](Reader& r) { return r.EventOfPrediction("pred-unknown"); }), std::nullopt);
 }
 
-TEST_P(StoreContractTest, FindOddsSnapshotByHashFindsTheCapture) {
+TEST_P(StoreContractTest, FindOddsSnapshotByContentFindsTheCapture) {
   const ledger::OddsSnapshot wanted = MakeOdds("odds-1");
   ASSERT_OK(Insert(wanted));
   ASSERT_OK(Insert(MakeOdds("odds-2")));
-  EXPECT_EQ(Read([&](Reader& r) { return r.FindOddsSnapshotByHash(wanted.content_sha256); }),
+  EXPECT_EQ(Read([&](Reader& r) {
+              return r.FindOddsSnapshotByContent(wanted.event_id, wanted.captured_at,
+                                                 wanted.content_sha256);
+            }),
             wanted);
 }
 
@@ -225,7 +228,10 @@ TEST_P(StoreContractTest, FindInjurySnapshotByHashFindsTheCapture) {
   EXPECT_EQ(Read([&](Reader& r) { return r.FindInjurySnapshotByHash(wanted.content_sha256); }),
             wanted);
   // The two kinds do not share a hash space.
-  EXPECT_EQ(Read([&](Reader& r) { return r.FindOddsSnapshotByHash(wanted.content_sha256); }),
+  EXPECT_EQ(Read([&](Reader& r) {
+              return r.FindOddsSnapshotByContent(wanted.event_id, wanted.captured_at,
+                                                 wanted.content_sha256);
+            }),
             std::nullopt);
 }
 

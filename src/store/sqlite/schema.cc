@@ -49,8 +49,12 @@ CREATE INDEX events_sport ON events (sport, event_id);
 CREATE TABLE odds_snapshots (
   snapshot_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, book TEXT NOT NULL, market TEXT NOT NULL,
   captured_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL, raw BLOB NOT NULL,
-  quotes TEXT NOT NULL, devig_method TEXT NOT NULL, content_sha256 TEXT NOT NULL UNIQUE);
+  quotes TEXT NOT NULL, devig_method TEXT NOT NULL, content_sha256 TEXT NOT NULL);
 CREATE INDEX odds_snapshots_event_time ON odds_snapshots (event_id, captured_at, snapshot_id);
+-- Identical content has the same event and capture time, so dedup needs no index on the
+-- hash alone: a random-keyed index over millions of rows dirties a random page per insert.
+CREATE UNIQUE INDEX odds_snapshots_content
+  ON odds_snapshots (event_id, captured_at, content_sha256);
 
 CREATE TABLE injury_snapshots (
   snapshot_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, team TEXT NOT NULL, source TEXT NOT NULL,
@@ -127,7 +131,8 @@ CREATE TRIGGER odds_snapshots_no_delete_referenced BEFORE DELETE ON odds_snapsho
   BEGIN SELECT RAISE(ABORT, 'odds_snapshots: referenced by a sim run'); END;
 )sql";
   sql += AppendOnly("events", {"event_id,revision"});
-  sql += AppendOnly("odds_snapshots", {"snapshot_id", "content_sha256"}, /*allow_delete=*/true);
+  sql += AppendOnly("odds_snapshots", {"snapshot_id", "event_id,captured_at,content_sha256"},
+                    /*allow_delete=*/true);
   sql += AppendOnly("injury_snapshots", {"snapshot_id", "content_sha256"});
   sql += AppendOnly("sim_runs", {"sim_run_id"});
   sql += AppendOnly("sim_run_inputs", {"sim_run_id,snapshot_id"});

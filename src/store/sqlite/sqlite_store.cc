@@ -40,8 +40,9 @@ constexpr char kInsertEvent[] =
   "snapshot_id, event_id, book, market, captured_at, recorded_at, raw, quotes, devig_method, " \
   "content_sha256"
 constexpr char kGetOdds[] = "SELECT " TB_ODDS_COLS " FROM odds_snapshots WHERE snapshot_id = ?";
-constexpr char kFindOddsByHash[] =
-    "SELECT " TB_ODDS_COLS " FROM odds_snapshots WHERE content_sha256 = ?";
+constexpr char kFindOddsByContent[] =
+    "SELECT " TB_ODDS_COLS " FROM odds_snapshots "
+    "WHERE event_id = ? AND captured_at = ? AND content_sha256 = ?";
 constexpr char kListOdds[] =
     "SELECT " TB_ODDS_COLS
     " FROM odds_snapshots WHERE event_id = ?1 "
@@ -233,9 +234,10 @@ class SqliteReads : public Base {
     s.BindAll(id);
     return One(s, ReadOdds);
   }
-  Result<std::optional<OddsSnapshot>> FindOddsSnapshotByHash(const std::string& hash) override {
-    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kFindOddsByHash));
-    s.BindAll(hash);
+  Result<std::optional<OddsSnapshot>> FindOddsSnapshotByContent(
+      const std::string& event_id, TimePoint captured_at, const std::string& hash) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kFindOddsByContent));
+    s.BindAll(event_id, captured_at, hash);
     return One(s, ReadOdds);
   }
   Result<std::vector<OddsSnapshot>> ListOddsSnapshots(const SnapshotQuery& q) override {
