@@ -106,12 +106,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
   // synchronous=FULL in WAL mode fsyncs the WAL at every commit: an acknowledged write
   // survives power loss. foreign_keys keeps lineage references honest. Reads go through a
   // memory map (up to SQLite's 2 GB cap) so that index lookups in a large store cost no
-  // system call. The WAL is copied back every 10000 pages (~40 MB), not SQLite's 1000: hot
-  // index pages rewritten by every commit are then checkpointed once per many commits.
+  // system call.
   RETURN_IF_ERROR(
       conn->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                  "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
-                 "PRAGMA mmap_size=2147418112; PRAGMA wal_autocheckpoint=10000;"));
+                 "PRAGMA mmap_size=2147418112;"));
   return conn;
 }
 

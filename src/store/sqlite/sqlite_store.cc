@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <algorithm>
 #include <exception>
 #include <map>
 #include <optional>
@@ -435,8 +436,26 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(
 SqliteStore::SqliteStore(std::string path, std::unique_ptr<Connection> writer,
                          SqliteOptions options)
     : path_(std::move(path)), options_(options), writer_(std::move(writer)) {
+  sqlite3_wal_hook(writer_->raw(), &SqliteStore::OnCommit, this);
   writer_thread_ = std::thread([this] { WriterLoop(); });
   completer_thread_ = std::thread([this] { CompleterLoop(); });
+}
+
+// SQLite's own policy checkpoints once the WAL holds 1000 pages. Small commits (publishes)
+// keep that; big ones (a 1000-snapshot ingest batch dirties ~2000 pages, most of them the
+// same index pages again) wait until the WAL holds several commits, so each hot page is
+// copied back once per several commits instead of once per commit.
+int SqliteStore::OnCommit(void* self, sqlite3* db, const char* name, int wal_pages) {
+  constexpr int kMinPages = 1000;
+  constexpr int kCommitsPerCheckpoint = 4;
+  auto* store = static_cast<SqliteStore*>(self);
+  int written = wal_pages >= store->last_wal_pages_ ? wal_pages - store->last_wal_pages_
+                                                    : wal_pages;  // the WAL started over
+  store->last_wal_pages_ = wal_pages;
+  if (wal_pages >= std::max(kMinPages, kCommitsPerCheckpoint * written)) {
+    (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+  return SQLITE_OK;
 }
 
 SqliteStore::~SqliteStore() {

@@ -52,10 +52,13 @@ class SqliteStore final : public Store {
   void WriterLoop();
   void CommitBatch(std::vector<Job>& batch);
   void CompleterLoop();
+  // sqlite3_wal_hook, on the writer thread after each commit: the checkpoint policy.
+  static int OnCommit(void* self, sqlite3* db, const char* name, int wal_pages);
 
   const std::string path_;
   const SqliteOptions options_;
   std::unique_ptr<Connection> writer_;  // used only by writer_thread_
+  int last_wal_pages_ = 0;              // used only by writer_thread_
 
   std::mutex mu_;
   std::condition_variable work_cv_;
