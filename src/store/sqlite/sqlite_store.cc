@@ -447,7 +447,7 @@ SqliteStore::SqliteStore(std::string path, std::unique_ptr<Connection> writer,
 // copied back once per several commits instead of once per commit.
 int SqliteStore::OnCommit(void* self, sqlite3* db, const char* name, int wal_pages) {
   constexpr int kMinPages = 1000;
-  constexpr int kCommitsPerCheckpoint = 4;
+  constexpr int kCommitsPerCheckpoint = 8;
   auto* store = static_cast<SqliteStore*>(self);
   int written = wal_pages >= store->last_wal_pages_ ? wal_pages - store->last_wal_pages_
                                                     : wal_pages;  // the WAL started over
