@@ -176,7 +176,9 @@ TEST_P(StoreContractTest, AbsentRowsReadAsEmptyNotAsErrors) {
   ASSERT_OK(SeedEveryTable());
   EXPECT_EQ(Read([](Reader& r) { return r.CurrentEvent("nope"); }), std::nullopt);
   EXPECT_EQ(Read([](Reader& r) { return r.GetOddsSnapshot("nope"); }), std::nullopt);
-  EXPECT_EQ(Read([](Reader& r) { return r.FindOddsSnapshotByContent("evt-1", TimePoint(), "nope"); }), std::nullopt);
+  EXPECT_EQ(
+      Read([](Reader& r) { return r.FindOddsSnapshotByContent("evt-1", TimePoint(), "nope"); }),
+      std::nullopt);
   EXPECT_EQ(Read([](Reader& r) { return r.GetInjurySnapshot("nope"); }), std::nullopt);
   EXPECT_EQ(Read([](Reader& r) { return r.FindInjurySnapshotByHash("nope"); }), std::nullopt);
   EXPECT_FALSE(Read([](Reader& r) { return r.FindSnapshotRef("nope"); }).has_value());

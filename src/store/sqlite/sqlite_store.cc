@@ -42,7 +42,8 @@ constexpr char kInsertEvent[] =
   "content_sha256"
 constexpr char kGetOdds[] = "SELECT " TB_ODDS_COLS " FROM odds_snapshots WHERE snapshot_id = ?";
 constexpr char kFindOddsByContent[] =
-    "SELECT " TB_ODDS_COLS " FROM odds_snapshots "
+    "SELECT " TB_ODDS_COLS
+    " FROM odds_snapshots "
     "WHERE event_id = ? AND captured_at = ? AND content_sha256 = ?";
 constexpr char kListOdds[] =
     "SELECT " TB_ODDS_COLS
@@ -235,8 +236,9 @@ class SqliteReads : public Base {
     s.BindAll(id);
     return One(s, ReadOdds);
   }
-  Result<std::optional<OddsSnapshot>> FindOddsSnapshotByContent(
-      const std::string& event_id, TimePoint captured_at, const std::string& hash) override {
+  Result<std::optional<OddsSnapshot>> FindOddsSnapshotByContent(const std::string& event_id,
+                                                                TimePoint captured_at,
+                                                                const std::string& hash) override {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kFindOddsByContent));
     s.BindAll(event_id, captured_at, hash);
     return One(s, ReadOdds);
