@@ -59,8 +59,6 @@ class Api {
   // store's completion thread after the commit; anything else runs through `offload`.
   void HandleAsync(HttpRequest req, Reply reply, const Offload& offload);
 
-  const ApiOptions& options() const { return options_; }
-
  private:
   HttpResponse Route(const HttpRequest& req);
   HttpResponse Post(const HttpRequest& req, const std::string& route);
