@@ -1,5 +1,6 @@
 // truthbook: the server and the command line. Wiring only: parse flags, open the store, build
-// the services and the HTTP server, wait for SIGINT/SIGTERM.
+// the services and the HTTP server, wait for SIGINT/SIGTERM; or run a pure odds tool and print
+// its answer (text, or one JSON document with --json). Usage errors exit 2.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -8,16 +9,23 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "api/api.h"
 #include "api/http_server.h"
 #include "base/clock.h"
 #include "base/uuid.h"
+#include "cli/odds_commands.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
 
 using truthbook::Status;
+using truthbook::cli::kUsageError;
+using truthbook::cli::OddsConvert;
+using truthbook::cli::OddsDevig;
+using truthbook::cli::UsageError;
 
 std::string DefaultDb() {
   const char* env = std::getenv("TRUTHBOOK_DB");
@@ -104,8 +112,53 @@ int main(int argc, char** argv) {
   CLI::App* init_db = app.add_subcommand("init-db", "Create or migrate the database");
   init_db->add_option("--db", db, "SQLite database file (env TRUTHBOOK_DB)")->capture_default_str();
 
-  CLI11_PARSE(app, argc, argv);
+  CLI::App* odds = app.add_subcommand("odds", "Price conversions and margin removal");
+  odds->require_subcommand(1);
+  bool json = false;
+  std::string from;
+  std::vector<std::string> values;
+  CLI::App* convert = odds->add_subcommand("convert", "Print one price in every format");
+  convert->add_option("--from", from, "american|decimal|fractional|hk|malay|indonesian")
+      ->required();
+  convert->add_option("value", values, "The price, e.g. -110, 2.5, 6/4");
+  convert->add_flag("--json", json, "Print one JSON document");
+  // CLI11 2.1 reads "-110" as the short option "-1"; keeping unknown options as extras and
+  // taking them as values lets negative prices through.
+  convert->allow_extras();
+
+  std::string method;
+  std::vector<std::string> prices;
+  CLI::App* devig = odds->add_subcommand("devig", "Fair probabilities of a market");
+  devig->add_option("--method", method, "multiplicative|additive|power|shin|odds_ratio")
+      ->required();
+  devig->add_option("prices", prices, "Decimal prices D1 D2 [D3...]");
+  devig->add_flag("--json", json, "Print one JSON document");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::Success& e) {  // --version
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    (void)app.exit(e);  // prints the message
+    return kUsageError;
+  }
   if (*serve) return Serve(db, http);
   if (*init_db) return InitDb(db);
+  if (*convert) {
+    for (const std::string& extra : convert->remaining()) {
+      if (extra.starts_with("--")) return UsageError("odds convert: unknown option " + extra);
+      values.push_back(extra);
+    }
+    if (values.size() != 1) {
+      return UsageError("odds convert: expected exactly one VALUE, got " +
+                        std::to_string(values.size()));
+    }
+    return OddsConvert(from, values[0], json);
+  }
+  if (*devig) return OddsDevig(method, prices, json);
   return 1;
 }

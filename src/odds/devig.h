@@ -13,22 +13,36 @@
 
 namespace truthbook::odds {
 
-// Additive, power, Shin and odds-ratio methods are planned (DESIGN.md §3). Adding one means:
-// an enumerator here, an entry in kDevigMethods, a case in DevigMethodName and in the dispatch
-// in devig.cc (both switches have no default, so -Wswitch points at them); the reference
-// tests then pick up its vectors in odds.json by name.
+// Adding a method means: an enumerator here, an entry in kDevigMethods, a case in
+// DevigMethodName and in the dispatch in devig.cc (both switches have no default, so -Wswitch
+// points at them); the reference tests then pick up its vectors in odds.json by name.
+// q_i = 1/d_i are the implied probabilities, B = sum(q_i) the book sum, n the outcome count;
+// docs/ODDS.md gives each method's derivation.
 enum class DevigMethod {
-  kMultiplicative,  // fair_i = (1/d_i) / sum_j(1/d_j); no parameter
+  kMultiplicative,  // fair_i = q_i / B; no parameter
+  kAdditive,        // fair_i = q_i - (B - 1)/n; no parameter. An outcome that would go
+                    // negative is set to 0 and the margin is shared by the rest.
+  kPower,           // fair_i = q_i^k with k solved so that sum = 1; param k
+  kShin,            // Shin (1993): fair_i = (sqrt(z^2 + 4(1 - z) q_i^2 / B) - z) / (2(1 - z)),
+                    // z closed form for n = 2, solved for n > 2; param z (insider share)
+  kOddsRatio,       // Cheung (2015): odds(q_i) = OR * odds(fair_i), OR solved; param OR
 };
 
 // Every method, in a stable order (for listing, parsing and tests).
-inline constexpr std::array kDevigMethods = {DevigMethod::kMultiplicative};
+inline constexpr std::array kDevigMethods = {DevigMethod::kMultiplicative, DevigMethod::kAdditive,
+                                             DevigMethod::kPower, DevigMethod::kShin,
+                                             DevigMethod::kOddsRatio};
 
-// The stable wire name: "multiplicative". "unknown" for a value outside the enum.
+// The stable wire name: "multiplicative", "additive", "power", "shin", "odds_ratio". "unknown" for
+// a value outside the enum.
 std::string_view DevigMethodName(DevigMethod method);
 
+// The name of the method's parameter: "k" (power), "z" (Shin), "OR" (odds ratio); "" for a
+// method without one.
+std::string_view DevigParamName(DevigMethod method);
+
 // The method whose DevigMethodName is `name` (exact, lower case).
-// Failure: InvalidArgument `unknown de-vig method "x"; expected one of: multiplicative`.
+// Failure: InvalidArgument `unknown de-vig method "x"; expected one of: multiplicative, ...`.
 Result<DevigMethod> ParseDevigMethod(std::string_view name);
 
 struct DevigResult {
@@ -41,7 +55,9 @@ struct DevigResult {
 };
 
 // The fair probabilities of a market of decimal prices under `method`.
-// Success: fair has decimals.size() entries, all finite (never NaN), summing to 1.
+// Success: fair has decimals.size() entries, all finite (never NaN) in [0, 1], summing to 1;
+// param is set for power, Shin and odds ratio. The solved parameters are found by bisection
+// to full double precision, so the result is deterministic and independent of a start value.
 // Failure: InvalidArgument "prices: need at least 2, got N", "prices[i]: must be > 1" (or
 // "must be finite"), or for an unknown method value "unknown de-vig method".
 Result<DevigResult> Devig(std::span<const double> decimals, DevigMethod method);

@@ -86,14 +86,17 @@ TEST_F(DevigTest, EveryMethodNameIsUniqueAndParsesBack) {
 
 TEST_F(DevigTest, UnknownNameIsInvalidAndListsTheMethods) {
   ExpectInvalid(ParseDevigMethod("no-such-method"),
-                "unknown de-vig method \"no-such-method\"; expected one of: multiplicative");
+                "unknown de-vig method \"no-such-method\"; expected one of: multiplicative, "
+                "additive, power, shin, odds_ratio");
   ExpectInvalid(ParseDevigMethod(""),
-                "unknown de-vig method \"\"; expected one of: multiplicative");
+                "unknown de-vig method \"\"; expected one of: multiplicative, additive, power, "
+                "shin, odds_ratio");
 }
 
 TEST_F(DevigTest, NamesAreCaseSensitive) {
   ExpectInvalid(ParseDevigMethod("Multiplicative"),
-                "unknown de-vig method \"Multiplicative\"; expected one of: multiplicative");
+                "unknown de-vig method \"Multiplicative\"; expected one of: multiplicative, "
+                "additive, power, shin, odds_ratio");
 }
 
 TEST_F(DevigTest, MethodValueOutsideTheEnumIsRejected) {
@@ -182,6 +185,81 @@ TEST_F(DevigTest, OverroundAgreesWithPriceOverround) {
   Result<double> overround = Overround(market);
   ASSERT_TRUE(overround.ok()) << overround.status().ToString();
   EXPECT_EQ(DevigOk(market).overround, *overround);
+}
+
+// --- Additive, power, Shin, odds ratio ---
+
+TEST_F(DevigTest, EveryMethodLeavesAFairMarketAlone) {
+  for (DevigMethod method : kDevigMethods) {
+    SCOPED_TRACE(std::string(DevigMethodName(method)));
+    DevigResult result = DevigOk({2.0, 4.0, 4.0}, method);
+    ExpectFair(result, {0.5, 0.25, 0.25}, 1e-12);
+  }
+}
+
+TEST_F(DevigTest, EveryMethodSplitsASymmetricMarketEvenly) {
+  const double d = 1 + 100.0 / 110;
+  for (DevigMethod method : kDevigMethods) {
+    SCOPED_TRACE(std::string(DevigMethodName(method)));
+    ExpectFair(DevigOk({d, d, d}, method), {1.0 / 3, 1.0 / 3, 1.0 / 3}, 1e-12);
+  }
+}
+
+TEST_F(DevigTest, ParametersOfAFairMarketAreNeutral) {
+  const std::vector<double> fair_market = {2.0, 4.0, 4.0};
+  EXPECT_NEAR(*DevigOk(fair_market, DevigMethod::kPower).param, 1, 1e-12);
+  EXPECT_NEAR(*DevigOk(fair_market, DevigMethod::kShin).param, 0, 1e-12);
+  EXPECT_NEAR(*DevigOk(fair_market, DevigMethod::kOddsRatio).param, 1, 1e-12);
+  EXPECT_FALSE(DevigOk(fair_market, DevigMethod::kAdditive).param.has_value());
+  EXPECT_EQ(DevigParamName(DevigMethod::kPower), "k");
+  EXPECT_EQ(DevigParamName(DevigMethod::kShin), "z");
+  EXPECT_EQ(DevigParamName(DevigMethod::kOddsRatio), "OR");
+  EXPECT_EQ(DevigParamName(DevigMethod::kAdditive), "");
+}
+
+TEST_F(DevigTest, AdditiveFixesAnOutcomeThatWouldGoNegativeAtZero) {
+  // Implied 0.9, 0.2, 0.02: an equal share of the 0.12 margin (0.04) exceeds 0.02, so the
+  // long shot is 0 and the other two share the 0.1 margin of their own sum.
+  DevigResult result = DevigOk({1 / 0.9, 5.0, 50.0}, DevigMethod::kAdditive);
+  ExpectFair(result, {0.85, 0.15, 0.0}, 1e-12);
+}
+
+TEST_F(DevigTest, ShinTwoWayClosedFormAgreesWithTheSolvedFormula) {
+  // For two outcomes the closed-form z must make Shin's probabilities sum to 1 unnormalised.
+  const std::vector<double> market = {1.5, 2.74};
+  DevigResult result = DevigOk(market, DevigMethod::kShin);
+  ASSERT_TRUE(result.param.has_value());
+  const double z = *result.param;
+  const double b = 1 / 1.5 + 1 / 2.74;
+  double sum = 0;
+  for (double d : market) {
+    const double q = 1 / d;
+    sum += (std::sqrt(z * z + 4 * (1 - z) * q * q / b) - z) / (2 * (1 - z));
+  }
+  EXPECT_NEAR(sum, 1, 1e-14);
+}
+
+TEST_F(DevigTest, ArbitrageMarketsHaveNegativeShinZAndOddsRatioBelowOne) {
+  const std::vector<double> arbitrage = {2.2, 2.4, 8.0};
+  const DevigResult shin = DevigOk(arbitrage, DevigMethod::kShin);
+  ExpectProbabilityVector(shin, 3);
+  EXPECT_LT(*shin.param, 0);
+  const DevigResult odds_ratio = DevigOk(arbitrage, DevigMethod::kOddsRatio);
+  ExpectProbabilityVector(odds_ratio, 3);
+  EXPECT_LT(*odds_ratio.param, 1);
+  const DevigResult power = DevigOk(arbitrage, DevigMethod::kPower);
+  ExpectProbabilityVector(power, 3);
+  EXPECT_LT(*power.param, 1);
+}
+
+TEST_F(DevigTest, LongShotsLoseMoreUnderShinPowerAndOddsRatioThanMultiplicative) {
+  // The favourite-long-shot bias: these methods take more margin from the long shot.
+  const std::vector<double> market = {1.2, 4.5, 15.0};
+  const double multiplicative = DevigOk(market).fair[2];
+  for (DevigMethod method : {DevigMethod::kPower, DevigMethod::kShin, DevigMethod::kOddsRatio}) {
+    SCOPED_TRACE(std::string(DevigMethodName(method)));
+    EXPECT_LT(DevigOk(market, method).fair[2], multiplicative);
+  }
 }
 
 // --- Known answers from ../shared/reference/odds.json ---

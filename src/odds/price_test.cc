@@ -342,5 +342,106 @@ TEST_F(PriceReferenceTest, TwoWayMargins) {
   EXPECT_GT(checked, 0) << "no margin vectors found in odds.json";
 }
 
+TEST_F(PriceReferenceTest, DecimalToMalay) {
+  const nlohmann::json& vectors = odds_.at("decimal_to_malay");
+  ASSERT_FALSE(vectors.empty());
+  for (const nlohmann::json& v : vectors) {
+    SCOPED_TRACE(v.dump());
+    // Printed to 10 decimal places.
+    ExpectNear(DecimalToMalay(v.at(0).get<double>()), v.at(1).get<double>(), kMarginTolerance);
+    Result<double> malay = DecimalToMalay(v.at(0).get<double>());
+    ASSERT_TRUE(malay.ok());
+    ExpectNear(MalayToDecimal(*malay), v.at(0).get<double>(), kConversionTolerance);
+  }
+}
+
+// --- Fractional, Hong Kong, Malay, Indonesian ---
+
+TEST_F(PriceTest, DecimalToFractionalIsExactAndReduced) {
+  const std::vector<std::pair<double, Fraction>> table = {
+      {2.5, {3, 2}},     {2.0, {1, 1}}, {1.5, {1, 2}},        {1 + 100.0 / 110, {10, 11}},
+      {3000, {2999, 1}}, {1.8, {4, 5}}, {1.333, {333, 1000}}, {11, {10, 1}},
+  };
+  for (const auto& [decimal, fraction] : table) {
+    SCOPED_TRACE(decimal);
+    Result<Fraction> got = DecimalToFractional(decimal);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(*got, fraction) << FormatFractional(*got);
+  }
+}
+
+TEST_F(PriceTest, DecimalToFractionalApproximatesWithBoundedDenominator) {
+  Result<Fraction> got = DecimalToFractional(1 + 1 / std::acos(-1.0));  // 1 + 1/pi
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_LE(got->denominator, kMaxFractionalDenominator);
+  EXPECT_NEAR(static_cast<double>(got->numerator) / static_cast<double>(got->denominator),
+              1 / std::acos(-1.0), 1e-5);
+  Result<Fraction> tiny = DecimalToFractional(1.0000001);
+  ASSERT_TRUE(tiny.ok()) << tiny.status().ToString();
+  EXPECT_EQ(*tiny, (Fraction{1, kMaxFractionalDenominator}));
+  ExpectInvalid(DecimalToFractional(1e300), "too large for a fractional price");
+  ExpectInvalid(DecimalToFractional(1.0), "must be > 1");
+}
+
+TEST_F(PriceTest, ParseFractionalKeepsTheQuoteAsWritten) {
+  Result<Fraction> six_four = ParseFractional("6/4");
+  ASSERT_TRUE(six_four.ok()) << six_four.status().ToString();
+  EXPECT_EQ(*six_four, (Fraction{6, 4}));
+  EXPECT_EQ(FormatFractional(*six_four), "6/4");
+  ExpectNear(FractionalToDecimal(*six_four), 2.5, kConversionTolerance);
+  Result<Fraction> evens = ParseFractional("Evens");
+  ASSERT_TRUE(evens.ok());
+  EXPECT_EQ(*evens, (Fraction{1, 1}));
+  for (std::string_view bad : {"", "6", "6/", "/4", "6/0", "0/4", "-6/4", "6/-4", "6.5/4", "a/b",
+                               " 6/4", "6/4/2", "99999999999999999999/1"}) {
+    SCOPED_TRACE(std::string(bad));
+    ExpectInvalid(ParseFractional(bad), "must be n/m with positive integers n and m");
+  }
+  ExpectInvalid(FractionalToDecimal({0, 1}), "numerator must be > 0");
+  ExpectInvalid(FractionalToDecimal({1, 0}), "denominator must be > 0");
+}
+
+TEST_F(PriceTest, HongKongIsProfitPerUnit) {
+  ExpectNear(DecimalToHongKong(1.9), 0.9, kConversionTolerance);
+  ExpectNear(DecimalToHongKong(2.5), 1.5, kConversionTolerance);
+  ExpectNear(HongKongToDecimal(0.9), 1.9, kConversionTolerance);
+  ExpectInvalid(HongKongToDecimal(0), "must be > 0");
+  ExpectInvalid(HongKongToDecimal(-0.5), "must be > 0");
+  ExpectInvalid(HongKongToDecimal(kNaN), "must be finite");
+  ExpectInvalid(DecimalToHongKong(1.0), "must be > 1");
+}
+
+TEST_F(PriceTest, MalayEdgeValues) {
+  ExpectNear(DecimalToMalay(2.0), -1, kConversionTolerance);  // even money, as odds.json's d >= 2
+  ExpectNear(DecimalToMalay(1.5), 0.5, kConversionTolerance);
+  ExpectNear(DecimalToMalay(3.0), -0.5, kConversionTolerance);
+  ExpectNear(MalayToDecimal(1), 2, kConversionTolerance);
+  ExpectNear(MalayToDecimal(-1), 2, kConversionTolerance);
+  ExpectNear(MalayToDecimal(-0.5), 3, kConversionTolerance);
+  ExpectNear(MalayToDecimal(0.5), 1.5, kConversionTolerance);
+  for (double bad : {0.0, 1.5, -1.5, 100.0}) {
+    SCOPED_TRACE(bad);
+    ExpectInvalid(MalayToDecimal(bad), "must be in [-1, 0) or (0, 1]");
+  }
+  ExpectInvalid(MalayToDecimal(kInf), "must be finite");
+  ExpectInvalid(MalayToDecimal(-std::numeric_limits<double>::denorm_min()),
+                "too small in magnitude: the decimal price overflows");
+}
+
+TEST_F(PriceTest, IndonesianIsAmericanOverHundred) {
+  ExpectNear(DecimalToIndonesian(2.0), 1, kConversionTolerance);
+  ExpectNear(DecimalToIndonesian(2.5), 1.5, kConversionTolerance);
+  ExpectNear(DecimalToIndonesian(1 + 100.0 / 110), -1.1, kConversionTolerance);
+  ExpectNear(IndonesianToDecimal(-1.1), 1 + 100.0 / 110, kConversionTolerance);
+  ExpectNear(IndonesianToDecimal(1.5), 2.5, kConversionTolerance);
+  ExpectNear(IndonesianToDecimal(-1), 2, kConversionTolerance);
+  for (double bad : {0.0, 0.5, -0.99}) {
+    SCOPED_TRACE(bad);
+    ExpectInvalid(IndonesianToDecimal(bad), "must be <= -1 or >= 1");
+  }
+  ExpectInvalid(IndonesianToDecimal(kNaN), "must be finite");
+  ExpectInvalid(DecimalToIndonesian(1.0), "must be > 1");
+}
+
 }  // namespace
 }  // namespace truthbook::odds
