@@ -8,6 +8,7 @@
 #include "api/json_fields.h"
 #include "api/problem.h"
 #include "base/time.h"
+#include "service/validate.h"
 
 namespace truthbook::api {
 namespace {
@@ -118,6 +119,14 @@ json Page(std::vector<T> rows, int limit, Key key) {
   return out;
 }
 
+// The id after `prefix` in `route` ("grading/<id>"), if the route is exactly that.
+std::optional<std::string> RouteId(const std::string& route, std::string_view prefix) {
+  if (!route.starts_with(prefix) || route.size() == prefix.size()) return std::nullopt;
+  std::string rest = route.substr(prefix.size());
+  if (rest.find('/') != std::string::npos) return std::nullopt;
+  return rest;
+}
+
 HttpResponse PublishAnswer(const Result<service::Written<ledger::Publish>>& r) {
   return Answer(r, [](const auto& w) { return Created(w, Encode(w.record)); });
 }
@@ -132,6 +141,7 @@ Api::Api(service::Context ctx, ApiOptions options)
       snapshots_(ctx),
       sim_runs_(ctx),
       publishing_(ctx),
+      grading_(ctx, options.grading),
       idempotency_(ctx) {}
 
 HttpResponse Api::Handle(const HttpRequest& req) {
@@ -233,16 +243,17 @@ HttpResponse Api::Post(const HttpRequest& req, const std::string& route) {
                   [](const auto& w) { return Created(w, Encode(w.record)); });
   }
   if (route == "cleanup-snapshots") return CleanupSnapshots(req);
+  if (auto id = RouteId(route, "grade-prediction/")) {
+    return Answer(grading_.Grade(*id), [](const auto& w) { return Created(w, Encode(w.record)); });
+  }
+  if (route == "grade-all-pending") {
+    return Answer(grading_.GradeAllPending(), [](const auto& r) { return Json(200, Encode(r)); });
+  }
   return Problem(NotFound("path: no POST endpoint " + req.path));
 }
 
 HttpResponse Api::Get(const HttpRequest& req, const std::string& route) {
-  auto tail = [&](std::string_view prefix) -> std::optional<std::string> {
-    if (!route.starts_with(prefix) || route.size() == prefix.size()) return std::nullopt;
-    std::string rest = route.substr(prefix.size());
-    if (rest.find('/') != std::string::npos) return std::nullopt;
-    return rest;
-  };
+  auto tail = [&](std::string_view prefix) { return RouteId(route, prefix); };
   if (route == "health") return Health();
   if (route == "published-predictions") return ListPublished(req);
   if (auto id = tail("snapshots/")) return ListSnapshots(req, *id);
@@ -252,6 +263,10 @@ HttpResponse Api::Get(const HttpRequest& req, const std::string& route) {
   if (auto id = tail("prediction/")) {
     return Answer(sim_runs_.GetPrediction(*id), [](const auto& v) { return Json(200, Encode(v)); });
   }
+  if (auto id = tail("grading/")) {
+    return Answer(grading_.Get(*id), [](const auto& h) { return Json(200, Encode(h)); });
+  }
+  if (route == "grading-summary") return GradingSummary(req);
   return Problem(NotFound("path: no GET endpoint " + req.path));
 }
 
@@ -297,6 +312,25 @@ HttpResponse Api::ListPublished(const HttpRequest& req) {
                   return std::pair(p.published_at, p.publish_id);
                 }));
   });
+}
+
+HttpResponse Api::GradingSummary(const HttpRequest& req) {
+  auto from = QueryTime(req, "from");
+  if (!from.ok()) return Problem(from.status());
+  auto to = QueryTime(req, "to");
+  if (!to.ok()) return Problem(to.status());
+  if (auto market = QueryText(req, "market")) {
+    if (Status s = service::ValidateMarket("market", *market); !s.ok()) return Problem(s);
+  }
+  store::GradingQuery q{QueryText(req, "sport"),
+                        QueryText(req, "league"),
+                        QueryText(req, "market"),
+                        QueryText(req, "tier"),
+                        QueryText(req, "channel"),
+                        QueryText(req, "book"),
+                        *from,
+                        *to};
+  return Answer(grading_.Summary(q), [](const auto& s) { return Json(200, Encode(s)); });
 }
 
 HttpResponse Api::CleanupSnapshots(const HttpRequest& req) {

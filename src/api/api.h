@@ -13,6 +13,7 @@
 
 #include "service/context.h"
 #include "service/event_service.h"
+#include "service/grading_service.h"
 #include "service/idempotency_service.h"
 #include "service/publish_service.h"
 #include "service/sim_run_service.h"
@@ -39,6 +40,8 @@ struct ApiOptions {
   size_t max_body_bytes = 1 << 20;
   // Default retention for cleanup-snapshots when the body names none. Default 90 days.
   std::chrono::days snapshot_retention{90};
+  // Settings of grading (units convention, closing book, de-vig method, void window).
+  service::GradingOptions grading;
 };
 
 class Api {
@@ -68,6 +71,7 @@ class Api {
   HttpResponse ListSnapshots(const HttpRequest& req, const std::string& event_id);
   HttpResponse ListPublished(const HttpRequest& req);
   HttpResponse CleanupSnapshots(const HttpRequest& req);
+  HttpResponse GradingSummary(const HttpRequest& req);
 
   service::Context ctx_;
   ApiOptions options_;
@@ -76,6 +80,7 @@ class Api {
   service::SnapshotService snapshots_;
   service::SimRunService sim_runs_;
   service::PublishService publishing_;
+  service::GradingService grading_;
   service::IdempotencyService idempotency_;
   // Requests with one Idempotency-Key run one at a time (lookup, route, remember), so that
   // concurrent retries get the stored answer instead of racing. Striped by key hash.

@@ -281,6 +281,70 @@ json Encode(const ledger::EventResult& r) {
           {"log_index", r.log_index}};
 }
 
+json Encode(const ledger::Grading& g) {
+  return {{"grading_id", g.grading_id},
+          {"publish_id", g.publish_id},
+          {"result_id", g.result_id},
+          {"outcome", g.outcome},
+          {"stake_convention", g.stake_convention},
+          {"stake", g.stake},
+          {"profit_units", g.profit_units},
+          {"price_decimal", g.price_decimal},
+          {"closing_snapshot_id", OrNull(g.closing_snapshot_id)},
+          {"closing_price", OrNull(g.closing_price)},
+          {"clv_price", OrNull(g.clv_price)},
+          {"clv_fair", OrNull(g.clv_fair)},
+          {"clv_prob_pts", OrNull(g.clv_prob_pts)},
+          {"clv_note", OrNull(g.clv_note)},
+          {"devig_method", g.devig_method},
+          {"prob_used", g.prob_used},
+          {"prob", g.prob},
+          {"brier", OrNull(g.brier)},
+          {"log_loss", OrNull(g.log_loss)},
+          {"graded_at", FormatRfc3339(g.graded_at)},
+          {"supersedes", OrNull(g.supersedes)},
+          {"log_index", g.log_index}};
+}
+
+json Encode(const service::GradingHistory& h) {
+  json history = json::array();
+  for (const ledger::Grading& g : h.history) history.push_back(Encode(g));
+  return {{"current", Encode(h.current)}, {"history", std::move(history)}};
+}
+
+// {"WIN": n, "LOSS": n, ...} with every outcome present.
+template <typename Counts>
+json ByOutcome(const Counts& counts) {
+  json out = json::object();
+  for (size_t i = 0; i < grading::kOutcomes.size(); ++i) {
+    out[std::string(grading::OutcomeName(grading::kOutcomes[i]))] = counts[i];
+  }
+  return out;
+}
+
+json Encode(const service::GradeAllReport& r) {
+  return {{"graded", r.graded},
+          {"by_outcome", ByOutcome(r.graded_by_outcome)},
+          {"superseding", r.superseding},
+          {"skipped", r.skipped},
+          {"skip_reasons", r.skip_reasons},
+          {"elapsed_ms", r.elapsed_ms}};
+}
+
+json Encode(const service::GradingSummary& s) {
+  return {{"n", s.n},
+          {"by_outcome", ByOutcome(s.count_by_outcome)},
+          {"win_rate", OrNull(s.win_rate)},
+          {"units", s.units},
+          {"roi", OrNull(s.roi)},
+          {"mean_clv_price", OrNull(s.mean_clv_price)},
+          {"mean_clv_fair", OrNull(s.mean_clv_fair)},
+          {"mean_clv_prob_pts", OrNull(s.mean_clv_prob_pts)},
+          {"beat_close_rate", OrNull(s.beat_close_rate)},
+          {"mean_brier", OrNull(s.mean_brier)},
+          {"mean_log_loss", OrNull(s.mean_log_loss)}};
+}
+
 json Encode(const ledger::SnapshotCleanup& c) {
   return {{"cleanup_id", c.cleanup_id},
           {"cutoff", FormatRfc3339(c.cutoff)},

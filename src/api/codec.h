@@ -8,6 +8,7 @@
 
 #include "base/status.h"
 #include "ledger/records.h"
+#include "service/grading_service.h"
 #include "service/requests.h"
 #include "service/sim_run_service.h"
 
@@ -29,6 +30,10 @@ nlohmann::json Encode(const ledger::Prediction& p);
 nlohmann::json Encode(const ledger::Publish& p);
 nlohmann::json Encode(const ledger::EventResult& r);
 nlohmann::json Encode(const ledger::SnapshotCleanup& c);
+nlohmann::json Encode(const ledger::Grading& g);
+nlohmann::json Encode(const service::GradingHistory& h);
+nlohmann::json Encode(const service::GradeAllReport& r);
+nlohmann::json Encode(const service::GradingSummary& s);
 nlohmann::json Encode(const service::SimRunView& v);
 nlohmann::json Encode(const service::PredictionView& v);
 

@@ -17,6 +17,8 @@
 #include "base/clock.h"
 #include "base/uuid.h"
 #include "cli/odds_commands.h"
+#include "grading/outcome.h"
+#include "odds/devig.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
@@ -57,7 +59,8 @@ int InitDb(const std::string& db) {
   return 0;
 }
 
-int Serve(const std::string& db, const truthbook::api::HttpServerOptions& http) {
+int Serve(const std::string& db, const truthbook::api::HttpServerOptions& http,
+          const truthbook::api::ApiOptions& options) {
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -76,7 +79,7 @@ int Serve(const std::string& db, const truthbook::api::HttpServerOptions& http) 
     spdlog::error("{}", store.status().ToString());
     return 1;
   }
-  truthbook::api::Api api({**store, clock, ids}, {});
+  truthbook::api::Api api({**store, clock, ids}, options);
   auto server = truthbook::api::HttpServer::Start(api, http);
   if (!server.ok()) {
     spdlog::error("{}", server.status().ToString());
@@ -108,6 +111,22 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--threads", http.threads, "Worker threads for requests that may block")
       ->capture_default_str();
+
+  std::string units = "risk";
+  std::string clv_devig = "multiplicative";
+  std::string closing_book;
+  int void_window_hours = 48;
+  serve->add_option("--units", units, "Stake convention: risk (1u risked) or to_win (to win 1u)")
+      ->capture_default_str();
+  serve->add_option("--closing-book", closing_book,
+                    "Book whose closing line CLV uses (default: the book of the price taken)");
+  serve->add_option("--clv-devig", clv_devig, "De-vig method of the closing market")
+      ->capture_default_str();
+  serve
+      ->add_option("--void-window-hours", void_window_hours,
+                   "A postponed event is VOID this long after its scheduled start")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 24 * 365));
 
   CLI::App* init_db = app.add_subcommand("init-db", "Create or migrate the database");
   init_db->add_option("--db", db, "SQLite database file (env TRUTHBOOK_DB)")->capture_default_str();
@@ -142,7 +161,18 @@ int main(int argc, char** argv) {
     (void)app.exit(e);  // prints the message
     return kUsageError;
   }
-  if (*serve) return Serve(db, http);
+  if (*serve) {
+    truthbook::api::ApiOptions options;
+    auto convention = truthbook::grading::ParseStakeConvention(units);
+    if (!convention.ok()) return UsageError("--units: " + convention.status().message());
+    auto devig_method = truthbook::odds::ParseDevigMethod(clv_devig);
+    if (!devig_method.ok()) return UsageError("--clv-devig: " + devig_method.status().message());
+    options.grading.stake_convention = *convention;
+    options.grading.devig_method = *devig_method;
+    if (!closing_book.empty()) options.grading.closing_book = closing_book;
+    options.grading.void_window = std::chrono::hours(void_window_hours);
+    return Serve(db, http, options);
+  }
   if (*init_db) return InitDb(db);
   if (*convert) {
     for (const std::string& extra : convert->remaining()) {

@@ -51,4 +51,29 @@ Result<LedgerEntry> EventResultEntry(const EventResult& r) {
   return MakeEntry("event_result", r.result_id, std::move(record), r.recorded_at);
 }
 
+Result<LedgerEntry> GradingEntry(const Grading& g) {
+  nlohmann::json record = {{"grading_id", g.grading_id},
+                           {"publish_id", g.publish_id},
+                           {"result_id", g.result_id},
+                           {"outcome", g.outcome},
+                           {"stake_convention", g.stake_convention},
+                           {"stake", g.stake},
+                           {"profit_units", g.profit_units},
+                           {"price_decimal", g.price_decimal},
+                           {"closing_snapshot_id", OrNull(g.closing_snapshot_id)},
+                           {"closing_price", OrNull(g.closing_price)},
+                           {"clv_price", OrNull(g.clv_price)},
+                           {"clv_fair", OrNull(g.clv_fair)},
+                           {"clv_prob_pts", OrNull(g.clv_prob_pts)},
+                           {"clv_note", OrNull(g.clv_note)},
+                           {"devig_method", g.devig_method},
+                           {"prob_used", g.prob_used},
+                           {"prob", g.prob},
+                           {"brier", OrNull(g.brier)},
+                           {"log_loss", OrNull(g.log_loss)},
+                           {"supersedes", OrNull(g.supersedes)},
+                           {"graded_at", FormatRfc3339(g.graded_at)}};
+  return MakeEntry("grading", g.grading_id, std::move(record), g.graded_at);
+}
+
 }  // namespace truthbook::ledger

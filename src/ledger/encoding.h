@@ -19,4 +19,7 @@ Result<LedgerEntry> PublishEntry(const Publish& publish);
 // The ledger entry for a result revision (log_index likewise not encoded).
 Result<LedgerEntry> EventResultEntry(const EventResult& result);
 
+// The ledger entry for a grading (log_index likewise not encoded).
+Result<LedgerEntry> GradingEntry(const Grading& grading);
+
 }  // namespace truthbook::ledger

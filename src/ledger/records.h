@@ -37,7 +37,9 @@ struct OddsSnapshot {
   std::string raw;          // the request body exactly as received
   std::string quotes_json;  // canonical JSON: normalized quotes with fair probabilities
   std::string devig_method;
-  std::string content_sha256;  // SHA-256 of the canonical capture; equal hash = same capture
+  std::string content_sha256;         // SHA-256 of the canonical capture; equal hash = same capture
+  std::optional<std::string> player;  // player props only
+  std::optional<std::string> stat;    // player props only
   friend bool operator==(const OddsSnapshot&, const OddsSnapshot&) = default;
 };
 
@@ -129,6 +131,34 @@ struct EventResult {
   friend bool operator==(const EventResult&, const EventResult&) = default;
 };
 
+// The settlement and scores of one publish against one result revision (DESIGN §3
+// "Grading"). A corrected result adds a grading that supersedes the previous one.
+struct Grading {
+  std::string grading_id;
+  std::string publish_id;
+  std::string result_id;         // the result revision it settled on
+  std::string outcome;           // WIN | LOSS | PUSH | VOID | HALF_WIN | HALF_LOSS
+  std::string stake_convention;  // risk | to_win
+  double stake = 0;              // units at risk
+  double profit_units = 0;
+  double price_decimal = 0;  // the price taken
+  std::optional<std::string> closing_snapshot_id;
+  std::optional<double> closing_price;  // decimal
+  std::optional<double> clv_price;
+  std::optional<double> clv_fair;
+  std::optional<double> clv_prob_pts;
+  std::optional<std::string> clv_note;  // why CLV (or clv_price alone) is null
+  std::string devig_method;             // of the closing market
+  std::string prob_used;                // calibrated | raw
+  double prob = 0;                      // the graded probability of the picked side
+  std::optional<double> brier;          // null for PUSH and VOID
+  std::optional<double> log_loss;
+  std::optional<std::string> supersedes;  // grading_id of the previous grading
+  TimePoint graded_at;
+  int64_t log_index = -1;
+  friend bool operator==(const Grading&, const Grading&) = default;
+};
+
 // A conflicting replay, kept as evidence (DESIGN §3 "Publishing").
 struct RejectedAttempt {
   std::string attempt_id;
@@ -144,7 +174,7 @@ struct RejectedAttempt {
 // One entry of the append-only log. `payload` is the canonical encoding (docs/LEDGER.md).
 struct LedgerEntry {
   int64_t log_index = -1;
-  std::string kind;  // publish | event_result
+  std::string kind;  // publish | event_result | grading
   std::string record_id;
   std::string payload;
   std::string entry_sha256;  // SHA-256(payload), lowercase hex

@@ -87,6 +87,8 @@ Result<ledger::OddsSnapshot> NormalizeOdds(const CaptureSnapshotRequest& req,
   s.quotes_json = std::move(quotes_json);
   s.devig_method = std::string(odds::DevigMethodName(odds::DevigMethod::kMultiplicative));
   s.content_sha256 = Sha256Hex(canonical_content);
+  s.player = req.player;
+  s.stat = req.stat;
   return s;
 }
 

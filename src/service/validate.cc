@@ -70,6 +70,11 @@ Status ValidateSelection(std::string_view field, std::string_view market,
   if (line && (!std::isfinite(*line) || std::fmod(*line * 4, 1.0) != 0 || std::abs(*line) > 1000)) {
     return InvalidArgument(prefix + ".line: must be a finite multiple of 0.25");
   }
+  // A stat need not be whole, and a quarter line on 27.3 points would split into a win and a
+  // loss, which no sportsbook offers.
+  if (line && market == "player_prop" && std::fmod(*line * 2, 1.0) != 0) {
+    return InvalidArgument(prefix + ".line: must be a multiple of 0.5 for player_prop");
+  }
   return Status::Ok();
 }
 

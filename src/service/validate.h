@@ -20,7 +20,8 @@ Status RequireText(std::string_view field, std::string_view value);
 Status ValidateMarket(std::string_view field, std::string_view market);
 
 // OK when `selection` is valid for `market`, `line` is present exactly where the market needs
-// one (spread, total, team_total, player_prop) and is finite and a multiple of 0.25.
+// one (spread, total, team_total, player_prop) and is finite and a multiple of 0.25 (of 0.5 for
+// player_prop).
 // REQUIRES: ValidateMarket(market) is OK.
 Status ValidateSelection(std::string_view field, std::string_view market,
                          std::string_view selection, const std::optional<double>& line);

@@ -44,6 +44,58 @@ struct PublishedQuery {
   int limit = 100;
 };
 
+// The closing-line lookup: odds snapshots of one event, book and market (and player and
+// stat, for props) captured at or before `at_or_before`, newest first.
+struct ClosingQuery {
+  std::string event_id;
+  std::string book;
+  std::string market;
+  std::optional<std::string> player;
+  std::optional<std::string> stat;
+  TimePoint at_or_before;
+  int limit = 20;
+};
+
+// Everything grading one publish reads.
+struct GradingInput {
+  ledger::Publish publish;
+  ledger::Prediction prediction;
+  ledger::Event event;                            // its current revision
+  std::optional<ledger::EventResult> result;      // the latest revision, if any
+  std::optional<std::string> current_grading_id;  // the grading nothing supersedes yet
+  std::optional<std::string> current_result_id;   // the result revision it settled on
+};
+
+// Filters of the grading summary; unset means any. Times bound published_at, inclusive.
+struct GradingQuery {
+  std::optional<std::string> sport;
+  std::optional<std::string> league;
+  std::optional<std::string> market;
+  std::optional<std::string> tier;
+  std::optional<std::string> channel;
+  std::optional<std::string> book;
+  std::optional<TimePoint> published_from;
+  std::optional<TimePoint> published_until;
+};
+
+// Sums over the current gradings of one outcome (nulls skipped, with their own counts).
+struct GradingTotals {
+  std::string outcome;
+  int64_t n = 0;
+  double stake = 0;
+  double profit_units = 0;
+  double clv_price_sum = 0;
+  int64_t clv_price_n = 0;
+  double clv_fair_sum = 0;  // clv_prob_pts has the same non-null rows as clv_fair
+  double clv_prob_pts_sum = 0;
+  int64_t clv_n = 0;
+  int64_t beat_close_n = 0;  // clv_fair > 0
+  double brier_sum = 0;
+  double log_loss_sum = 0;
+  int64_t scored_n = 0;  // rows with a Brier score
+  friend bool operator==(const GradingTotals&, const GradingTotals&) = default;
+};
+
 // Where a snapshot id points, for lineage checks.
 struct SnapshotRef {
   std::string kind;  // odds_snapshot | injury_snapshot
@@ -86,6 +138,19 @@ class Reader {
   virtual Result<std::vector<ledger::Publish>> ListPublished(const PublishedQuery& q) = 0;
 
   virtual Result<std::optional<ledger::EventResult>> LatestResult(const std::string& event_id) = 0;
+  // The closing-line candidates (see ClosingQuery), newest first.
+  virtual Result<std::vector<ledger::OddsSnapshot>> ListClosingCandidates(
+      const ClosingQuery& q) = 0;
+  // What grading `publish_id` reads; nullopt for an unknown publish.
+  virtual Result<std::optional<GradingInput>> GetGradingInput(const std::string& publish_id) = 0;
+  // Publishes whose event has a result and whose current grading (if any) settled on an older
+  // result revision, with log_index > after_log_index, in log order.
+  virtual Result<std::vector<GradingInput>> ListPendingGradings(int64_t after_log_index,
+                                                                int limit) = 0;
+  // Every grading of a publish, oldest first (the last is the current one).
+  virtual Result<std::vector<ledger::Grading>> ListGradings(const std::string& publish_id) = 0;
+  // Sums over current gradings matching `q`, one row per outcome present.
+  virtual Result<std::vector<GradingTotals>> SumGradings(const GradingQuery& q) = 0;
 
   // Entries with first <= log_index < first + limit, in order.
   virtual Result<std::vector<ledger::LedgerEntry>> ListLedgerEntries(int64_t first, int limit) = 0;
@@ -112,6 +177,10 @@ class WriteTxn : public Reader {
   // REQUIRES: p.log_index was just returned by AppendLedgerEntry in this transaction.
   virtual Status InsertPublish(const ledger::Publish& p) = 0;
   virtual Status InsertEventResult(const ledger::EventResult& r) = 0;
+  // REQUIRES: g.log_index was just returned by AppendLedgerEntry in this transaction.
+  // AlreadyExists when the publish already has a grading for g.result_id, or when
+  // g.supersedes is already superseded.
+  virtual Status InsertGrading(const ledger::Grading& g) = 0;
   virtual Status InsertRejectedAttempt(const ledger::RejectedAttempt& a) = 0;
   virtual Status InsertSnapshotCleanup(const ledger::SnapshotCleanup& c) = 0;
   // Fails with FailedPrecondition when a sim run references the snapshot (the database

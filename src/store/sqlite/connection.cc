@@ -56,6 +56,7 @@ Statement& Statement::Bind(int i, double v) {
 }
 
 Result<bool> Statement::Step() {
+  base_ = 0;
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -70,8 +71,8 @@ Status Statement::Run() {
 }
 
 std::string Statement::Text(int i) const {
-  const void* p = sqlite3_column_blob(stmt_, i);
-  int n = sqlite3_column_bytes(stmt_, i);
+  const void* p = sqlite3_column_blob(stmt_, base_ + i);
+  int n = sqlite3_column_bytes(stmt_, base_ + i);
   return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), n);
 }
 

@@ -59,20 +59,28 @@ class Statement {
   // Runs to completion (for statements without rows).
   Status Run();
 
-  // Column readers, 0-based, valid after Step() returned true.
+  // Column readers, 0-based from the column base, valid after Step() returned true.
   std::string Text(int i) const;
-  int64_t Int(int i) const { return sqlite3_column_int64(stmt_, i); }
-  double Double(int i) const { return sqlite3_column_double(stmt_, i); }
+  int64_t Int(int i) const { return sqlite3_column_int64(stmt_, base_ + i); }
+  double Double(int i) const { return sqlite3_column_double(stmt_, base_ + i); }
   bool Bool(int i) const { return Int(i) != 0; }
   TimePoint Time(int i) const { return TimePoint(std::chrono::milliseconds(Int(i))); }
-  bool IsNull(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  bool IsNull(int i) const { return sqlite3_column_type(stmt_, base_ + i) == SQLITE_NULL; }
   std::optional<std::string> OptText(int i) const;
   std::optional<double> OptDouble(int i) const;
   std::optional<int64_t> OptInt(int i) const;
 
+  // Makes column `base` read as column 0, so that one row mapper reads a record from any
+  // position of a joined row: ReadPrediction(s.From(8)). Step() resets it to 0.
+  const Statement& From(int base) const {
+    base_ = base;
+    return *this;
+  }
+
  private:
   sqlite3_stmt* stmt_;
   sqlite3* db_;
+  mutable int base_ = 0;
 };
 
 class Connection {

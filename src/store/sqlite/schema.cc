@@ -162,30 +162,60 @@ std::string V2RefuseRowidReuse() {
   return sql;
 }
 
+// Gradings (issue 3), and the player and stat of a player-prop odds snapshot, which the
+// closing-line lookup matches on.
+std::string V3Grading() {
+  std::string sql = R"sql(
+ALTER TABLE odds_snapshots ADD COLUMN player TEXT;
+ALTER TABLE odds_snapshots ADD COLUMN stat TEXT;
+
+CREATE TABLE grading (
+  log_index INTEGER PRIMARY KEY REFERENCES ledger_entries (log_index),
+  grading_id TEXT NOT NULL UNIQUE,
+  publish_id TEXT NOT NULL REFERENCES published_predictions (publish_id),
+  result_id TEXT NOT NULL REFERENCES event_results (result_id),
+  outcome TEXT NOT NULL, stake_convention TEXT NOT NULL, stake REAL NOT NULL,
+  profit_units REAL NOT NULL, price_decimal REAL NOT NULL,
+  closing_snapshot_id TEXT REFERENCES odds_snapshots (snapshot_id), closing_price REAL,
+  clv_price REAL, clv_fair REAL, clv_prob_pts REAL, clv_note TEXT, devig_method TEXT NOT NULL,
+  prob_used TEXT NOT NULL, prob REAL NOT NULL, brier REAL, log_loss REAL,
+  supersedes TEXT UNIQUE REFERENCES grading (grading_id), graded_at INTEGER NOT NULL,
+  -- One grading per publish and result revision: grading the same revision again is a no-op.
+  UNIQUE (publish_id, result_id));
+CREATE INDEX grading_closing_snapshot ON grading (closing_snapshot_id);
+
+-- A grading is superseded at most once, so each publish has one linear history.
+CREATE TRIGGER grading_no_replace_supersedes BEFORE INSERT ON grading
+  WHEN NEW.supersedes IS NOT NULL AND EXISTS
+    (SELECT 1 FROM grading WHERE supersedes = NEW.supersedes)
+  BEGIN SELECT RAISE(ABORT, 'grading: a grading already supersedes this one'); END;
+
+-- Retention may not delete the closing snapshot a grading names.
+CREATE TRIGGER odds_snapshots_no_delete_graded BEFORE DELETE ON odds_snapshots
+  WHEN EXISTS (SELECT 1 FROM grading WHERE closing_snapshot_id = OLD.snapshot_id)
+  BEGIN SELECT RAISE(ABORT, 'odds_snapshots: the closing line of a grading'); END;
+)sql";
+  sql += AppendOnly("grading", {"grading_id", "publish_id,result_id", "log_index"});
+  return sql;
+}
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
   static const auto* migrations = new std::vector<Migration>{
       {1, "ledger core", V1Ledger()},
       {2, "append-only: refuse rowid reuse", V2RefuseRowidReuse()},
+      {3, "grading", V3Grading()},
   };
   return *migrations;
 }
 
 const std::vector<std::string>& TableNames() {
-  static const auto* names = new std::vector<std::string>{"events",
-                                                          "odds_snapshots",
-                                                          "injury_snapshots",
-                                                          "sim_runs",
-                                                          "sim_run_inputs",
-                                                          "predictions",
-                                                          "published_predictions",
-                                                          "event_results",
-                                                          "rejected_attempts",
-                                                          "ledger_entries",
-                                                          "snapshot_cleanups",
-                                                          "idempotency_keys",
-                                                          "schema_migrations"};
+  static const auto* names = new std::vector<std::string>{
+      "events",           "odds_snapshots",    "injury_snapshots",      "sim_runs",
+      "sim_run_inputs",   "predictions",       "published_predictions", "event_results",
+      "grading",          "rejected_attempts", "ledger_entries",        "snapshot_cleanups",
+      "idempotency_keys", "schema_migrations"};
   return *names;
 }
 

@@ -39,7 +39,7 @@ constexpr char kInsertEvent[] =
 
 #define TB_ODDS_COLS                                                                           \
   "snapshot_id, event_id, book, market, captured_at, recorded_at, raw, quotes, devig_method, " \
-  "content_sha256"
+  "content_sha256, player, stat"
 constexpr char kGetOdds[] = "SELECT " TB_ODDS_COLS " FROM odds_snapshots WHERE snapshot_id = ?";
 constexpr char kFindOddsByContent[] =
     "SELECT " TB_ODDS_COLS
@@ -53,7 +53,11 @@ constexpr char kListOdds[] =
     "AND (?6 IS NULL OR captured_at > ?6 OR (captured_at = ?6 AND snapshot_id > ?7)) "
     "ORDER BY captured_at, snapshot_id LIMIT ?8";
 constexpr char kInsertOdds[] =
-    "INSERT INTO odds_snapshots (" TB_ODDS_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?)";
+    "INSERT INTO odds_snapshots (" TB_ODDS_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
+constexpr char kListClosing[] =
+    "SELECT " TB_ODDS_COLS
+    " FROM odds_snapshots WHERE event_id = ? AND book = ? AND market = ? AND player IS ? "
+    "AND stat IS ? AND captured_at <= ? ORDER BY captured_at DESC, snapshot_id DESC LIMIT ?";
 #undef TB_ODDS_COLS
 
 #define TB_INJURY_COLS \
@@ -125,6 +129,57 @@ constexpr char kInsertResult[] =
     "INSERT INTO event_results (result_id, event_id, revision, status, home_score, away_score, "
     "player_stats, supersedes, recorded_at, log_index) VALUES (?,?,?,?,?,?,?,?,?,?)";
 
+// A grading input row: publish (0-7), prediction (8-25), current event revision (26-36),
+// latest result (37-46, null without one), current grading id and its result id (47-48).
+#define TB_GRADING_INPUT                                                                        \
+  "SELECT pp.publish_id, pp.prediction_id, pp.channel, pp.visibility, pp.is_official, "         \
+  "pp.published_at, pp.request_sha256, pp.log_index, "                                          \
+  "p.prediction_id, p.sim_run_id, p.event_id, p.market, p.selection, p.line, p.player, "        \
+  "p.stat, p.book, p.price_decimal, p.price_american, p.raw_prob, p.calibrated_prob, "          \
+  "p.calibration_version_id, p.edge, p.tier, p.stake_units, p.recorded_at, "                    \
+  "e.event_id, e.revision, e.sport, e.league, e.season, e.home_team, e.away_team, "             \
+  "e.start_time, e.status, e.body_sha256, e.recorded_at, "                                      \
+  "r.result_id, r.event_id, r.revision, r.status, r.home_score, r.away_score, r.player_stats, " \
+  "r.supersedes, r.recorded_at, r.log_index, g.grading_id, g.result_id "                        \
+  "FROM published_predictions pp "                                                              \
+  "JOIN predictions p ON p.prediction_id = pp.prediction_id "                                   \
+  "JOIN events e ON e.event_id = p.event_id "                                                   \
+  "  AND e.revision = (SELECT MAX(revision) FROM events WHERE event_id = p.event_id) "          \
+  "LEFT JOIN event_results r ON r.event_id = p.event_id "                                       \
+  "  AND r.revision = (SELECT MAX(revision) FROM event_results WHERE event_id = p.event_id) "   \
+  "LEFT JOIN grading g ON g.publish_id = pp.publish_id "                                        \
+  "  AND NOT EXISTS (SELECT 1 FROM grading s WHERE s.supersedes = g.grading_id) "
+constexpr char kGradingInput[] = TB_GRADING_INPUT "WHERE pp.publish_id = ?";
+constexpr char kPendingGradings[] = TB_GRADING_INPUT
+    "WHERE pp.log_index > ? AND r.result_id IS NOT NULL "
+    "AND (g.result_id IS NULL OR g.result_id <> r.result_id) ORDER BY pp.log_index LIMIT ?";
+#undef TB_GRADING_INPUT
+
+#define TB_GRADING_COLS                                                                    \
+  "grading_id, publish_id, result_id, outcome, stake_convention, stake, profit_units, "    \
+  "price_decimal, closing_snapshot_id, closing_price, clv_price, clv_fair, clv_prob_pts, " \
+  "clv_note, devig_method, prob_used, prob, brier, log_loss, supersedes, graded_at, log_index"
+constexpr char kListGradings[] =
+    "SELECT " TB_GRADING_COLS " FROM grading WHERE publish_id = ? ORDER BY log_index";
+constexpr char kInsertGrading[] = "INSERT INTO grading (" TB_GRADING_COLS
+                                  ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+#undef TB_GRADING_COLS
+
+constexpr char kSumGradings[] =
+    "SELECT g.outcome, COUNT(*), TOTAL(g.stake), TOTAL(g.profit_units), TOTAL(g.clv_price), "
+    "COUNT(g.clv_price), TOTAL(g.clv_fair), TOTAL(g.clv_prob_pts), COUNT(g.clv_fair), "
+    "TOTAL(g.clv_fair > 0), TOTAL(g.brier), TOTAL(g.log_loss), COUNT(g.brier) "
+    "FROM grading g JOIN published_predictions pp ON pp.publish_id = g.publish_id "
+    "JOIN predictions p ON p.prediction_id = pp.prediction_id "
+    "JOIN events e ON e.event_id = p.event_id "
+    "  AND e.revision = (SELECT MAX(revision) FROM events WHERE event_id = p.event_id) "
+    "WHERE NOT EXISTS (SELECT 1 FROM grading s WHERE s.supersedes = g.grading_id) "
+    "AND (?1 IS NULL OR e.sport = ?1) AND (?2 IS NULL OR e.league = ?2) "
+    "AND (?3 IS NULL OR p.market = ?3) AND (?4 IS NULL OR p.tier = ?4) "
+    "AND (?5 IS NULL OR pp.channel = ?5) AND (?6 IS NULL OR p.book = ?6) "
+    "AND (?7 IS NULL OR pp.published_at >= ?7) AND (?8 IS NULL OR pp.published_at <= ?8) "
+    "GROUP BY g.outcome ORDER BY g.outcome";
+
 constexpr char kInsertRejected[] =
     "INSERT INTO rejected_attempts (attempt_id, kind, target_id, request_sha256, reason, body, "
     "recorded_at) VALUES (?,?,?,?,?,?,?)";
@@ -134,7 +189,8 @@ constexpr char kInsertCleanup[] =
 constexpr char kDeleteOdds[] = "DELETE FROM odds_snapshots WHERE snapshot_id = ?";
 constexpr char kListUnreferenced[] =
     "SELECT s.snapshot_id FROM odds_snapshots s WHERE s.captured_at < ? AND NOT EXISTS "
-    "(SELECT 1 FROM sim_run_inputs i WHERE i.snapshot_id = s.snapshot_id) "
+    "(SELECT 1 FROM sim_run_inputs i WHERE i.snapshot_id = s.snapshot_id) AND NOT EXISTS "
+    "(SELECT 1 FROM grading g WHERE g.closing_snapshot_id = s.snapshot_id) "
     "ORDER BY s.captured_at, s.snapshot_id LIMIT ?";
 
 constexpr char kListLedger[] =
@@ -158,8 +214,8 @@ Event ReadEvent(const Statement& s) {
                s.Text(6), s.Time(7), s.Text(8), s.Text(9), s.Time(10)};
 }
 OddsSnapshot ReadOdds(const Statement& s) {
-  return OddsSnapshot{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Time(4),
-                      s.Time(5), s.Text(6), s.Text(7), s.Text(8), s.Text(9)};
+  return OddsSnapshot{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Time(4),     s.Time(5),
+                      s.Text(6), s.Text(7), s.Text(8), s.Text(9), s.OptText(10), s.OptText(11)};
 }
 InjurySnapshot ReadInjury(const Statement& s) {
   return InjurySnapshot{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Time(4),
@@ -185,6 +241,28 @@ Publish ReadPublish(const Statement& s) {
 EventResult ReadResult(const Statement& s) {
   return EventResult{s.Text(0),   s.Text(1), s.Int(2),     s.Text(3), s.OptInt(4),
                      s.OptInt(5), s.Text(6), s.OptText(7), s.Time(8), s.Int(9)};
+}
+ledger::Grading ReadGrading(const Statement& s) {
+  return ledger::Grading{s.Text(0),       s.Text(1),       s.Text(2),       s.Text(3),
+                         s.Text(4),       s.Double(5),     s.Double(6),     s.Double(7),
+                         s.OptText(8),    s.OptDouble(9),  s.OptDouble(10), s.OptDouble(11),
+                         s.OptDouble(12), s.OptText(13),   s.Text(14),      s.Text(15),
+                         s.Double(16),    s.OptDouble(17), s.OptDouble(18), s.OptText(19),
+                         s.Time(20),      s.Int(21)};
+}
+GradingInput ReadGradingInput(const Statement& s) {
+  GradingInput in{ReadPublish(s.From(0)), ReadPrediction(s.From(8)),
+                  ReadEvent(s.From(26)),  std::nullopt,
+                  std::nullopt,           std::nullopt};
+  if (!s.From(0).IsNull(37)) in.result = ReadResult(s.From(37));
+  in.current_grading_id = s.From(0).OptText(47);
+  in.current_result_id = s.OptText(48);
+  return in;
+}
+GradingTotals ReadTotals(const Statement& s) {
+  return GradingTotals{s.Text(0),    s.Int(1),     s.Double(2), s.Double(3), s.Double(4),
+                       s.Int(5),     s.Double(6),  s.Double(7), s.Int(8),    s.Int(9),
+                       s.Double(10), s.Double(11), s.Int(12)};
 }
 LedgerEntry ReadLedger(const Statement& s) {
   return LedgerEntry{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Time(5)};
@@ -309,6 +387,33 @@ class SqliteReads : public Base {
     s.BindAll(event_id);
     return One(s, ReadResult);
   }
+  Result<std::vector<OddsSnapshot>> ListClosingCandidates(const ClosingQuery& q) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListClosing));
+    s.BindAll(q.event_id, q.book, q.market, q.player, q.stat, q.at_or_before, int64_t{q.limit});
+    return All(s, ReadOdds);
+  }
+  Result<std::optional<GradingInput>> GetGradingInput(const std::string& publish_id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kGradingInput));
+    s.BindAll(publish_id);
+    return One(s, ReadGradingInput);
+  }
+  Result<std::vector<GradingInput>> ListPendingGradings(int64_t after_log_index,
+                                                        int limit) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kPendingGradings));
+    s.BindAll(after_log_index, int64_t{limit});
+    return All(s, ReadGradingInput);
+  }
+  Result<std::vector<ledger::Grading>> ListGradings(const std::string& publish_id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListGradings));
+    s.BindAll(publish_id);
+    return All(s, ReadGrading);
+  }
+  Result<std::vector<GradingTotals>> SumGradings(const GradingQuery& q) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kSumGradings));
+    s.BindAll(q.sport, q.league, q.market, q.tier, q.channel, q.book, q.published_from,
+              q.published_until);
+    return All(s, ReadTotals);
+  }
   Result<std::vector<LedgerEntry>> ListLedgerEntries(int64_t first, int limit) override {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListLedger));
     s.BindAll(first, int64_t{limit});
@@ -360,7 +465,7 @@ class SqliteWriteTxn final : public SqliteReads<WriteTxn> {
     ASSIGN_OR_RETURN(Statement st, conn_.Prepare(kInsertOdds));
     st.BindAll(s.snapshot_id, s.event_id, s.book, s.market, s.captured_at, s.recorded_at);
     st.BindBlob(7, s.raw).Bind(8, s.quotes_json).Bind(9, s.devig_method);
-    st.Bind(10, s.content_sha256);
+    st.Bind(10, s.content_sha256).Bind(11, s.player).Bind(12, s.stat);
     return st.Run();
   }
   Status InsertInjurySnapshot(const InjurySnapshot& s) override {
@@ -391,6 +496,12 @@ class SqliteWriteTxn final : public SqliteReads<WriteTxn> {
   Status InsertEventResult(const EventResult& r) override {
     return Run(kInsertResult, r.result_id, r.event_id, r.revision, r.status, r.home_score,
                r.away_score, r.player_stats_json, r.supersedes, r.recorded_at, r.log_index);
+  }
+  Status InsertGrading(const ledger::Grading& g) override {
+    return Run(kInsertGrading, g.grading_id, g.publish_id, g.result_id, g.outcome,
+               g.stake_convention, g.stake, g.profit_units, g.price_decimal, g.closing_snapshot_id,
+               g.closing_price, g.clv_price, g.clv_fair, g.clv_prob_pts, g.clv_note, g.devig_method,
+               g.prob_used, g.prob, g.brier, g.log_loss, g.supersedes, g.graded_at, g.log_index);
   }
   Status InsertRejectedAttempt(const ledger::RejectedAttempt& a) override {
     ASSIGN_OR_RETURN(Statement st, conn_.Prepare(kInsertRejected));
