@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "base/time.h"
 #include "grading/clv.h"
@@ -39,47 +42,75 @@ Result<std::optional<double>> PropStat(const ledger::EventResult& result,
                             ": post a corrected result with the stat or played=false");
 }
 
-// The closing quote of the pick in the newest candidate that quotes its selection: the
-// quote on the taken line if the snapshot has one, else the selection's first quote. Its fair
-// probability comes from de-vigging the quotes of the same group on the same |line|.
+// A closing-line candidate with its quotes parsed once.
+struct ClosingQuoteRow {
+  std::string selection;
+  std::optional<double> line;
+  double decimal = 0;
+};
+struct ClosingSnapshotRow {
+  std::string snapshot_id;
+  std::vector<ClosingQuoteRow> quotes;
+};
+
+// Closing-line candidates by (event, book, market, player, stat): a batch of gradings reads
+// and parses each market's closing snapshots once, not once per publish.
+using ClosingCache = std::unordered_map<std::string, std::vector<ClosingSnapshotRow>>;
+
+Result<const std::vector<ClosingSnapshotRow>*> ClosingCandidates(store::Reader& reader,
+                                                                 const store::ClosingQuery& q,
+                                                                 ClosingCache& cache) {
+  std::string key = q.event_id + '\0' + q.book + '\0' + q.market + '\0' + q.player.value_or("") +
+                    '\0' + q.stat.value_or("");
+  auto it = cache.find(key);
+  if (it != cache.end()) return &it->second;
+  ASSIGN_OR_RETURN(std::vector<ledger::OddsSnapshot> snapshots, reader.ListClosingCandidates(q));
+  std::vector<ClosingSnapshotRow> rows;
+  for (const ledger::OddsSnapshot& snap : snapshots) {
+    nlohmann::json quotes = nlohmann::json::parse(snap.quotes_json, nullptr, false);
+    ClosingSnapshotRow row{snap.snapshot_id, {}};
+    for (const nlohmann::json& quote : quotes.is_array() ? quotes : nlohmann::json::array()) {
+      std::optional<double> line;
+      if (quote.contains("line") && quote["line"].is_number()) line = quote["line"].get<double>();
+      row.quotes.push_back({quote.value("selection", ""), line, quote.value("decimal", 0.0)});
+    }
+    rows.push_back(std::move(row));
+  }
+  return &cache.emplace(std::move(key), std::move(rows)).first->second;
+}
+
+std::string DevigGroup(const std::string& market, const std::string& selection) {
+  return market == "team_total" ? selection.substr(0, selection.find('_')) : "";
+}
+
+// The closing quote of the pick: in the newest candidate that quotes its selection, the quote
+// on the taken line if there is one, else the selection's first quote. Its fair probability
+// comes from de-vigging the quotes of the same group on the same |line|.
 struct Closing {
   std::string snapshot_id;
   grading::ClosingQuote quote;
   bool has_fair = false;
 };
 
-std::string DevigGroup(const std::string& market, const std::string& selection) {
-  return market == "team_total" ? selection.substr(0, selection.find('_')) : "";
-}
-
-std::optional<double> Line(const nlohmann::json& q) {
-  return q.contains("line") && q["line"].is_number() ? std::optional(q["line"].get<double>())
-                                                     : std::nullopt;
-}
-
-Result<std::optional<Closing>> FindClosing(const std::vector<ledger::OddsSnapshot>& candidates,
+Result<std::optional<Closing>> FindClosing(const std::vector<ClosingSnapshotRow>& candidates,
                                            const ledger::Prediction& p, odds::DevigMethod method) {
-  for (const ledger::OddsSnapshot& snap : candidates) {
-    nlohmann::json quotes = nlohmann::json::parse(snap.quotes_json, nullptr, false);
-    if (!quotes.is_array()) continue;
-    const nlohmann::json* pick = nullptr;
-    for (const nlohmann::json& q : quotes) {
-      if (q.value("selection", "") != p.selection) continue;
-      if (pick == nullptr || Line(q) == p.line) pick = &q;
+  for (const ClosingSnapshotRow& snap : candidates) {
+    const ClosingQuoteRow* pick = nullptr;
+    for (const ClosingQuoteRow& q : snap.quotes) {
+      if (q.selection == p.selection && (pick == nullptr || q.line == p.line)) pick = &q;
     }
     if (pick == nullptr) continue;
-    Closing c{snap.snapshot_id, {(*pick)["decimal"].get<double>(), Line(*pick), 0}, false};
-    const std::optional<double> line = c.quote.line;
+    Closing c{snap.snapshot_id, {pick->decimal, pick->line, 0}, false};
     std::vector<double> decimals;
     size_t index = 0;
-    for (const nlohmann::json& q : quotes) {
-      std::optional<double> l = Line(q);
-      if (DevigGroup(p.market, q.value("selection", "")) != DevigGroup(p.market, p.selection) ||
-          l.has_value() != line.has_value() || (l && std::abs(*l) != std::abs(*line))) {
+    for (const ClosingQuoteRow& q : snap.quotes) {
+      if (DevigGroup(p.market, q.selection) != DevigGroup(p.market, p.selection) ||
+          q.line.has_value() != pick->line.has_value() ||
+          (q.line && std::abs(*q.line) != std::abs(*pick->line))) {
         continue;
       }
       if (&q == pick) index = decimals.size();
-      decimals.push_back(q["decimal"].get<double>());
+      decimals.push_back(q.decimal);
     }
     if (decimals.size() >= 2) {
       ASSIGN_OR_RETURN(odds::DevigResult fair, odds::Devig(decimals, method));
@@ -91,20 +122,26 @@ Result<std::optional<Closing>> FindClosing(const std::vector<ledger::OddsSnapsho
   return std::optional<Closing>();
 }
 
-}  // namespace
+// A grading ready to append: the record (without log_index) and its ledger entry.
+struct Settled {
+  ledger::Grading grading;
+  ledger::LedgerEntry entry;
+};
 
-Result<ledger::Grading> GradingService::GradeIn(store::WriteTxn& txn,
-                                                const store::GradingInput& in) {
+// Settles and scores `in`, reading closing lines through `reader`; writes nothing.
+// FailedPrecondition when it cannot be graded yet.
+Result<Settled> Settle(const Context& ctx, const GradingOptions& options, store::Reader& reader,
+                       const store::GradingInput& in, ClosingCache& closing_cache) {
   const ledger::Prediction& p = in.prediction;
   if (!in.result) {
     return FailedPrecondition("event " + in.event.event_id + " has no result yet");
   }
   const ledger::EventResult& r = *in.result;
-  const TimePoint now = ctx_.clock.Now();
+  const TimePoint now = ctx.clock.Now();
 
   grading::Outcome outcome = grading::Outcome::kVoid;
   if (r.status == "postponed") {
-    const TimePoint void_at = in.event.start_time + options_.void_window;
+    const TimePoint void_at = in.event.start_time + options.void_window;
     if (now < void_at) {
       return FailedPrecondition("event " + in.event.event_id +
                                 " is postponed; it is graded VOID from " + FormatRfc3339(void_at) +
@@ -128,15 +165,15 @@ Result<ledger::Grading> GradingService::GradeIn(store::WriteTxn& txn,
   }  // cancelled and abandoned stay VOID
 
   ledger::Grading g;
-  g.grading_id = ctx_.ids.Next();
+  g.grading_id = ctx.ids.Next();
   g.publish_id = in.publish.publish_id;
   g.result_id = r.result_id;
   g.outcome = std::string(grading::OutcomeName(outcome));
-  g.stake_convention = std::string(grading::StakeConventionName(options_.stake_convention));
+  g.stake_convention = std::string(grading::StakeConventionName(options.stake_convention));
   g.price_decimal = p.price_decimal;
-  g.stake = grading::Stake(options_.stake_convention, p.stake_units, p.price_decimal);
+  g.stake = grading::Stake(options.stake_convention, p.stake_units, p.price_decimal);
   g.profit_units = grading::Profit(outcome, p.price_decimal, g.stake);
-  g.devig_method = std::string(odds::DevigMethodName(options_.devig_method));
+  g.devig_method = std::string(odds::DevigMethodName(options.devig_method));
   g.prob_used = p.calibrated_prob ? "calibrated" : "raw";
   g.prob = p.calibrated_prob.value_or(p.raw_prob);
   if (grading::DecidedShare(outcome) > 0) {
@@ -144,17 +181,19 @@ Result<ledger::Grading> GradingService::GradeIn(store::WriteTxn& txn,
     g.log_loss = grading::LogLoss(g.prob, grading::Hit(outcome));
   }
 
+  const std::string book = options.closing_book.value_or(p.book);
   ASSIGN_OR_RETURN(
-      std::vector<ledger::OddsSnapshot> candidates,
-      txn.ListClosingCandidates({in.event.event_id, options_.closing_book.value_or(p.book),
-                                 p.market, p.player, p.stat, in.event.start_time}));
+      const std::vector<ClosingSnapshotRow>* candidates,
+      ClosingCandidates(reader,
+                        {in.event.event_id, book, p.market, p.player, p.stat, in.event.start_time},
+                        closing_cache));
   ASSIGN_OR_RETURN(std::optional<Closing> closing,
-                   FindClosing(candidates, p, options_.devig_method));
+                   FindClosing(*candidates, p, options.devig_method));
   if (outcome == grading::Outcome::kVoid) {
     g.clv_note = "void: no closing line value";
   } else if (!closing) {
-    g.clv_note = "no closing snapshot: no " + options_.closing_book.value_or(p.book) + " " +
-                 p.market + " odds quoting " + p.selection + " captured at or before the start";
+    g.clv_note = "no closing snapshot: no " + book + " " + p.market + " odds quoting " +
+                 p.selection + " captured at or before the start";
   } else {
     g.closing_snapshot_id = closing->snapshot_id;
     g.closing_price = closing->quote.decimal;
@@ -172,10 +211,71 @@ Result<ledger::Grading> GradingService::GradeIn(store::WriteTxn& txn,
   g.supersedes = in.current_grading_id;
   g.graded_at = now;
   ASSIGN_OR_RETURN(ledger::LedgerEntry entry, ledger::GradingEntry(g));
-  ASSIGN_OR_RETURN(g.log_index, txn.AppendLedgerEntry(entry));
-  RETURN_IF_ERROR(txn.InsertGrading(g));
-  return g;
+  return Settled{std::move(g), std::move(entry)};
 }
+
+// Appends a settled grading and its ledger entry.
+Status Append(store::WriteTxn& txn, Settled& s) {
+  ASSIGN_OR_RETURN(s.grading.log_index, txn.AppendLedgerEntry(s.entry));
+  return txn.InsertGrading(s.grading);
+}
+
+// One page of grade-all-pending, settled and waiting to be appended.
+struct Page {
+  std::vector<Settled> settled;
+  GradeAllReport report;  // what the page adds to the run's report, once appended
+  int64_t last_log_index = -1;
+  bool full = false;  // the page was full, so more may follow
+};
+
+// Lists and settles the pending publishes after `after` through `reader` into `page`.
+Status SettlePage(const Context& ctx, const GradingOptions& options, store::Reader& reader,
+                  int64_t after, Page& page) {
+  page = {};
+  page.last_log_index = after;
+  ASSIGN_OR_RETURN(std::vector<store::GradingInput> pending,
+                   reader.ListPendingGradings(after, kBatch));
+  page.full = static_cast<int>(pending.size()) == kBatch;
+  ClosingCache closing_cache;
+  for (const store::GradingInput& in : pending) {
+    page.last_log_index = in.publish.log_index;
+    Result<Settled> s = Settle(ctx, options, reader, in, closing_cache);
+    if (s.ok()) {
+      ASSIGN_OR_RETURN(grading::Outcome o, grading::ParseOutcome(s->grading.outcome));
+      ++page.report.graded_by_outcome[OutcomeIndex(o)];
+      ++page.report.graded;
+      page.report.superseding += s->grading.supersedes ? 1 : 0;
+      page.settled.push_back(std::move(*s));
+    } else if (s.status().code() == StatusCode::kFailedPrecondition) {
+      ++page.report.skipped;
+      if (page.report.skip_reasons.size() < kMaxSkipReasons) {
+        page.report.skip_reasons.push_back(in.publish.publish_id + ": " + s.status().message());
+      }
+    } else {
+      return s.status();
+    }
+  }
+  return Status::Ok();
+}
+
+Status AppendPage(store::WriteTxn& txn, Page& page) {
+  for (Settled& s : page.settled) RETURN_IF_ERROR(Append(txn, s));
+  return Status::Ok();
+}
+
+void AddTo(GradeAllReport& total, GradeAllReport& page) {
+  for (size_t i = 0; i < total.graded_by_outcome.size(); ++i) {
+    total.graded_by_outcome[i] += page.graded_by_outcome[i];
+  }
+  total.graded += page.graded;
+  total.superseding += page.superseding;
+  total.skipped += page.skipped;
+  for (std::string& reason : page.skip_reasons) {
+    if (total.skip_reasons.size() < kMaxSkipReasons) total.skip_reasons.push_back(reason);
+  }
+}
+
+}  // namespace
 
 Result<Written<ledger::Grading>> GradingService::Grade(const std::string& publish_id) {
   Written<ledger::Grading> out;
@@ -187,54 +287,68 @@ Result<Written<ledger::Grading>> GradingService::Grade(const std::string& publis
       out = {all.back(), false};
       return Status::Ok();
     }
-    ASSIGN_OR_RETURN(out.record, GradeIn(txn, *in));
-    out.created = true;
+    ClosingCache closing_cache;
+    ASSIGN_OR_RETURN(Settled s, Settle(ctx_, options_, txn, *in, closing_cache));
+    RETURN_IF_ERROR(Append(txn, s));
+    out = {std::move(s.grading), true};
     return Status::Ok();
   }));
   return out;
 }
 
+// Pages are settled on the calling thread (a read transaction) while the store's writer
+// appends the previous page, so settling and writing overlap. A page settled from a snapshot
+// that a concurrent grading made stale fails as a whole on the unique keys (AlreadyExists);
+// it is then settled again inside the write transaction, where nothing can change under it.
 Result<GradeAllReport> GradingService::GradeAllPending() {
   const auto started = std::chrono::steady_clock::now();
   GradeAllReport report;
+  // The page the writer is appending and how that ended (nullopt while it runs). The write
+  // borrows `in_flight`, so every path below waits for it before leaving.
+  Page in_flight;
+  int64_t in_flight_after = -1;
+  std::optional<Status> appended = Status::Ok();
+  std::mutex mu;
+  std::condition_variable appended_cv;
+  auto finish_in_flight = [&]() -> Status {
+    Status s;
+    {
+      std::unique_lock lock(mu);
+      appended_cv.wait(lock, [&] { return appended.has_value(); });
+      s = *appended;
+    }
+    if (s.code() == StatusCode::kAlreadyExists) {
+      s = ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
+        RETURN_IF_ERROR(SettlePage(ctx_, options_, txn, in_flight_after, in_flight));
+        return AppendPage(txn, in_flight);
+      });
+    }
+    RETURN_IF_ERROR(s);
+    AddTo(report, in_flight.report);
+    in_flight = {};
+    return Status::Ok();
+  };
+
   int64_t after = -1;
   for (bool more = true; more;) {
-    GradeAllReport batch;
-    int64_t last = after;
-    RETURN_IF_ERROR(ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
-      batch = {};
-      ASSIGN_OR_RETURN(std::vector<store::GradingInput> pending,
-                       txn.ListPendingGradings(after, kBatch));
-      more = static_cast<int>(pending.size()) == kBatch;
-      for (const store::GradingInput& in : pending) {
-        last = in.publish.log_index;
-        Result<ledger::Grading> g = GradeIn(txn, in);
-        if (g.ok()) {
-          ++batch.graded_by_outcome[OutcomeIndex(*grading::ParseOutcome(g->outcome))];
-          ++batch.graded;
-          batch.superseding += g->supersedes ? 1 : 0;
-        } else if (g.status().code() == StatusCode::kFailedPrecondition) {
-          ++batch.skipped;
-          if (batch.skip_reasons.size() < kMaxSkipReasons) {
-            batch.skip_reasons.push_back(in.publish.publish_id + ": " + g.status().message());
-          }
-        } else {
-          return g.status();
-        }
-      }
-      return Status::Ok();
-    }));
-    after = last;
-    for (size_t i = 0; i < report.graded_by_outcome.size(); ++i) {
-      report.graded_by_outcome[i] += batch.graded_by_outcome[i];
-    }
-    report.graded += batch.graded;
-    report.superseding += batch.superseding;
-    report.skipped += batch.skipped;
-    for (std::string& reason : batch.skip_reasons) {
-      if (report.skip_reasons.size() < kMaxSkipReasons) report.skip_reasons.push_back(reason);
-    }
+    Page page;
+    Status settled = ctx_.store.Read(
+        [&](store::Reader& reader) { return SettlePage(ctx_, options_, reader, after, page); });
+    RETURN_IF_ERROR(finish_in_flight());
+    RETURN_IF_ERROR(settled);
+    in_flight = std::move(page);
+    in_flight_after = after;
+    after = in_flight.last_log_index;
+    more = in_flight.full;
+    appended.reset();
+    ctx_.store.WriteAsync([&](store::WriteTxn& txn) { return AppendPage(txn, in_flight); },
+                          [&](Status s) {
+                            std::lock_guard lock(mu);
+                            appended = std::move(s);
+                            appended_cv.notify_one();
+                          });
   }
+  RETURN_IF_ERROR(finish_in_flight());
   report.elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   return report;

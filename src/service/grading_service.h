@@ -88,10 +88,6 @@ class GradingService {
   Result<GradingSummary> Summary(const store::GradingQuery& q);
 
  private:
-  // Grades `in` inside `txn` and appends its ledger entry. FailedPrecondition when it cannot
-  // be graded yet.
-  Result<ledger::Grading> GradeIn(store::WriteTxn& txn, const store::GradingInput& in);
-
   Context ctx_;
   GradingOptions options_;
 };

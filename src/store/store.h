@@ -138,7 +138,8 @@ class Reader {
   virtual Result<std::vector<ledger::Publish>> ListPublished(const PublishedQuery& q) = 0;
 
   virtual Result<std::optional<ledger::EventResult>> LatestResult(const std::string& event_id) = 0;
-  // The closing-line candidates (see ClosingQuery), newest first.
+  // The closing-line candidates (see ClosingQuery), newest first, with `raw` left empty (the
+  // lookup reads the quotes only, and raw payloads can be large).
   virtual Result<std::vector<ledger::OddsSnapshot>> ListClosingCandidates(
       const ClosingQuery& q) = 0;
   // What grading `publish_id` reads; nullopt for an unknown publish.

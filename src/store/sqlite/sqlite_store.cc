@@ -55,8 +55,9 @@ constexpr char kListOdds[] =
 constexpr char kInsertOdds[] =
     "INSERT INTO odds_snapshots (" TB_ODDS_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
 constexpr char kListClosing[] =
-    "SELECT " TB_ODDS_COLS
-    " FROM odds_snapshots WHERE event_id = ? AND book = ? AND market = ? AND player IS ? "
+    "SELECT snapshot_id, event_id, book, market, captured_at, recorded_at, '', quotes, "
+    "devig_method, content_sha256, player, stat FROM odds_snapshots WHERE event_id = ? AND book = "
+    "? AND market = ? AND player IS ? "
     "AND stat IS ? AND captured_at <= ? ORDER BY captured_at DESC, snapshot_id DESC LIMIT ?";
 #undef TB_ODDS_COLS
 

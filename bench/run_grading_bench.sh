@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# grade-all-pending end to end (issue 3): N pending publishes on SQLite, graded by one
+# POST grade-all-pending against the real server. Target: >= 100k publishes/s.
+#
+#   [EVENTS=1000] [PER_EVENT=1000] [TRUTHBOOK_BIN=build/release/truthbook] bench/run_grading_bench.sh
+#
+# Seeds EVENTS events with PER_EVENT predictions each over HTTP (bench/seed_grading.py),
+# publishes every prediction with wrk (bench/publish.lua), posts a final score per event, then
+# times grade-all-pending. Peak RSS is the server's VmHWM, reset (clear_refs) just before the
+# grading call, so it is the grading's peak, not the seeding's. BENCH_TMPDIR: where the
+# database lives (default /tmp; not tmpfs, or fsync costs nothing).
+set -euo pipefail
+
+BENCH=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+EVENTS=${EVENTS:-1000}
+PER_EVENT=${PER_EVENT:-1000}
+TOTAL=$((EVENTS * PER_EVENT))
+BIN=${TRUTHBOOK_BIN:-build/release/truthbook}
+THREADS=$(nproc)
+
+WORK=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/grading-bench.XXXXXX")
+SERVER_PID=""
+trap '[[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null; wait; rm -rf "$WORK"' EXIT
+
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URL=http://127.0.0.1:$PORT
+"$BIN" init-db --db "$WORK/tb.db" >/dev/null
+timeout 3600 "$BIN" serve --db "$WORK/tb.db" --host 127.0.0.1 --port "$PORT" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do curl -sf -o /dev/null "$URL/api/calibration/health" && break; sleep 0.1; done
+TB_PID=$(pgrep -P "$SERVER_PID")  # the server itself, under timeout
+
+count() {
+  curl -sf "$URL/api/calibration/health" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['collections']['$1'])"
+}
+
+echo "== $(df -T "$WORK" | awk 'NR==2 {print $2}') at $WORK; seeding $EVENTS events x $PER_EVENT predictions"
+"$PY" "$BENCH/seed_grading.py" --base-url "$URL" --events "$EVENTS" --per-event "$PER_EVENT" \
+  --out "$WORK/ids.txt"
+echo "== publishing $TOTAL predictions with wrk"
+for _ in 1 2 3; do
+  wrk -t"$THREADS" -c16 -d"$((TOTAL / 10000 + 5))s" -s "$BENCH/publish.lua" "$URL" -- \
+    "$WORK/ids.txt" "$THREADS" | grep '^BENCH' || true
+  [[ $(count published_predictions) -ge $TOTAL ]] && break
+done
+published=$(count published_predictions)
+[[ $published -ge $TOTAL ]] || { echo "only $published of $TOTAL published" >&2; exit 1; }
+echo "== posting $EVENTS final results"
+"$PY" "$BENCH/seed_grading.py" --base-url "$URL" --events "$EVENTS" --results
+
+echo 5 >"/proc/$TB_PID/clear_refs"  # reset VmHWM to the current RSS
+rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$TB_PID/status")
+[[ -n ${PERF_OUT:-} ]] && { perf record --call-graph dwarf,16384 -F 500 -p "$TB_PID" -o "$PERF_OUT" >/dev/null 2>&1 & PERF_PID=$!; sleep 0.5; }
+echo "== POST grade-all-pending ($published pending)"
+wall=$(curl -sf -X POST -o "$WORK/report.json" -w '%{time_total}' "$URL/api/calibration/grade-all-pending")
+peak=$(awk '/VmHWM/ {print $2}' "/proc/$TB_PID/status")
+[[ -n ${PERF_OUT:-} ]] && { kill -INT "$PERF_PID"; wait "$PERF_PID" || true; }
+graded=$(count grading)
+"$PY" - "$WORK/report.json" "$wall" "$graded" "$rss_before" "$peak" <<'PYEOF'
+import json, sys
+report = json.load(open(sys.argv[1]))
+wall, graded, rss_before, peak = float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+print("by_outcome:", json.dumps(report["by_outcome"]), "skipped:", report["skipped"])
+print(f"RESULT graded={report['graded']} rows={graded} wall_s={wall:.2f} "
+      f"publishes_per_s={report['graded'] / wall:.0f} server_elapsed_ms={report['elapsed_ms']:.0f} "
+      f"rss_before_mib={rss_before / 1024:.1f} peak_rss_mib={peak / 1024:.1f}")
+PYEOF
