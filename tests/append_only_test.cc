@@ -2,7 +2,7 @@
 // through the real store (SqliteStore + WriteTxn); then the `sqlite3` command-line shell, a
 // separate connection with none of truthbook's settings, tries to edit them. Every edit of a
 // ledger table must fail and leave the file's contents exactly as they were; the one allowed
-// DELETE is of an odds snapshot that no sim run read.
+// DELETE is of an odds snapshot that no sim run read and no grading names as its closing line.
 
 #include <gtest/gtest.h>
 #include <stdio.h>
@@ -100,6 +100,20 @@ const std::vector<TableSpec>& LedgerTables() {
       {.table = "snapshot_cleanups",
        .column = "deleted_ids",
        .fresh_keys = "cleanup_id = 'cleanup-new'"},
+      {.table = "grading",
+       .column = "outcome",
+       // supersedes is unique too: it is made fresh here (a NULL stays NULL) and has a test of
+       // its own, InsertOrReplaceOfASecondGradingSupersedingTheSameOneIsRefused.
+       .keep_one_key = {"result_id = result_id || '-new', log_index = log_index + 100, "
+                        "supersedes = supersedes || '-new'",
+                        "grading_id = grading_id || '-new', log_index = log_index + 100, "
+                        "supersedes = supersedes || '-new'",
+                        "grading_id = grading_id || '-new', result_id = result_id || '-new', "
+                        "supersedes = supersedes || '-new'"},
+       // A fresh grading must supersede the publish's current one (grd-2).
+       .fresh_keys = "grading_id = grading_id || '-new', result_id = result_id || '-new', "
+                     "log_index = log_index + 100, supersedes = 'grd-2'",
+       .separate_rowid = false},  // log_index is the rowid
   };
   return *specs;
 }
@@ -127,8 +141,10 @@ class AppendOnlyTest : public ::testing::Test {
     if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
   }
 
-  // Writes one row per ledger table (two odds snapshots: "odds-used", read by sim run
-  // "run-1", and "odds-free", read by none) through SqliteStore, then closes the store.
+  // Writes at least one row per ledger table through SqliteStore, then closes the store. Three
+  // odds snapshots: "odds-used", read by sim run "run-1"; "odds-closing", the closing line of
+  // grading "grd-1"; and "odds-free", neither. Two result revisions, each graded: "grd-2"
+  // (on "res-2") supersedes "grd-1" (on "res-1"). Log: pub-1, res-1, grd-1, res-2, grd-2.
   void Populate() {
     ManualClock clock(At(0));
     Result<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(db_, clock);
@@ -136,12 +152,15 @@ class AppendOnlyTest : public ::testing::Test {
     Status written = (*store)->Write([&](WriteTxn& t) -> Status {
       RETURN_IF_ERROR(t.InsertEvent({"evt-1", 1, "basketball", "NBA", "2024-25", "BOS", "NYK",
                                      At(600), "scheduled", "body-1", At(1)}));
-      RETURN_IF_ERROR(
-          t.InsertOddsSnapshot({"odds-used", "evt-1", "pinnacle", "moneyline", At(2), At(3),
-                                "{\"raw\":1}", "[]", "multiplicative", "sha-odds-used"}));
-      RETURN_IF_ERROR(
-          t.InsertOddsSnapshot({"odds-free", "evt-1", "pinnacle", "spread", At(4), At(5),
-                                "{\"raw\":2}", "[]", "multiplicative", "sha-odds-free"}));
+      RETURN_IF_ERROR(t.InsertOddsSnapshot({"odds-used", "evt-1", "pinnacle", "moneyline", At(2),
+                                            At(3), "{\"raw\":1}", "[]", "multiplicative",
+                                            "sha-odds-used", std::nullopt, std::nullopt}));
+      RETURN_IF_ERROR(t.InsertOddsSnapshot({"odds-free", "evt-1", "pinnacle", "spread", At(4),
+                                            At(5), "{\"raw\":2}", "[]", "multiplicative",
+                                            "sha-odds-free", std::nullopt, std::nullopt}));
+      RETURN_IF_ERROR(t.InsertOddsSnapshot({"odds-closing", "evt-1", "pinnacle", "moneyline",
+                                            At(590), At(591), "{\"raw\":4}", "[]", "multiplicative",
+                                            "sha-odds-closing", std::nullopt, std::nullopt}));
       RETURN_IF_ERROR(t.InsertInjurySnapshot({"injury-1", "evt-1", "BOS", "league-report", At(6),
                                               At(7), "[]", "{\"raw\":3}", "sha-injury-1"}));
       RETURN_IF_ERROR(t.InsertSimRun({"run-1", "manual", "model-3", "features-2", "policy-1",
@@ -171,6 +190,39 @@ class AppendOnlyTest : public ::testing::Test {
                        t.AppendLedgerEntry({-1, "event_result", "res-1", "{}", "sha-e1", At(13)}));
       RETURN_IF_ERROR(t.InsertEventResult(
           {"res-1", "evt-1", 1, "final", 101, 99, "[]", std::nullopt, At(13), result_index}));
+      ledger::Grading grading;
+      grading.grading_id = "grd-1";
+      grading.publish_id = "pub-1";
+      grading.result_id = "res-1";
+      grading.outcome = "WIN";
+      grading.stake_convention = "risk";
+      grading.stake = 1;
+      grading.profit_units = 0.91;
+      grading.price_decimal = 1.91;
+      grading.closing_snapshot_id = "odds-closing";
+      grading.closing_price = 1.87;
+      grading.devig_method = "multiplicative";
+      grading.prob_used = "raw";
+      grading.prob = 0.55;
+      grading.brier = 0.2025;
+      grading.log_loss = 0.5978;
+      grading.graded_at = At(14);
+      ASSIGN_OR_RETURN(grading.log_index,
+                       t.AppendLedgerEntry({-1, "grading", "grd-1", "{}", "sha-e2", At(14)}));
+      RETURN_IF_ERROR(t.InsertGrading(grading));
+      ASSIGN_OR_RETURN(int64_t correction_index,
+                       t.AppendLedgerEntry({-1, "event_result", "res-2", "{}", "sha-e3", At(15)}));
+      RETURN_IF_ERROR(t.InsertEventResult(
+          {"res-2", "evt-1", 2, "final", 101, 100, "[]", "res-1", At(15), correction_index}));
+      grading.grading_id = "grd-2";
+      grading.result_id = "res-2";
+      grading.outcome = "LOSS";
+      grading.profit_units = -1;
+      grading.supersedes = "grd-1";
+      grading.graded_at = At(16);
+      ASSIGN_OR_RETURN(grading.log_index,
+                       t.AppendLedgerEntry({-1, "grading", "grd-2", "{}", "sha-e4", At(16)}));
+      RETURN_IF_ERROR(t.InsertGrading(grading));
       RETURN_IF_ERROR(t.InsertRejectedAttempt(
           {"rej-1", "publish", "pred-1", "req-2", "different body", "{}", At(14)}));
       return t.InsertSnapshotCleanup({"cleanup-1", At(-60), At(15), 0, "[]"});
@@ -338,10 +390,11 @@ INSTANTIATE_TEST_SUITE_P(LedgerTables, AppendOnlyRowidTest,
                            return info.param.table;
                          });
 
-TEST_F(AppendOnlyTest, DeleteOfAnOddsSnapshotNoSimRunReadSucceeds) {
+TEST_F(AppendOnlyTest, DeleteOfAnOddsSnapshotNoSimRunReadAndNoGradingClosesOnSucceeds) {
   ShellResult r = Sql("DELETE FROM odds_snapshots WHERE snapshot_id = 'odds-free';");
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(Query("SELECT snapshot_id FROM odds_snapshots;"), "odds-used\n");
+  EXPECT_EQ(Query("SELECT snapshot_id FROM odds_snapshots ORDER BY snapshot_id;"),
+            "odds-closing\nodds-used\n");
 }
 
 TEST_F(AppendOnlyTest, DeleteOfAnOddsSnapshotASimRunReadFails) {
@@ -349,11 +402,27 @@ TEST_F(AppendOnlyTest, DeleteOfAnOddsSnapshotASimRunReadFails) {
                 "odds_snapshots: referenced by a sim run");
 }
 
+TEST_F(AppendOnlyTest, DeleteOfAGradingsClosingOddsSnapshotFails) {
+  ExpectRefused("DELETE FROM odds_snapshots WHERE snapshot_id = 'odds-closing';",
+                "odds_snapshots: the closing line of a grading");
+}
+
+TEST_F(AppendOnlyTest, InsertOrReplaceOfASecondGradingSupersedingTheSameOneIsRefused) {
+  // A copy of grd-2 with every other key fresh still supersedes grd-1: it conflicts only on the
+  // unique supersedes column, which REPLACE would settle by silently deleting grd-2. The
+  // trigger that keeps each publish's history linear refuses it first.
+  ExpectRefused(
+      "CREATE TEMP TABLE x AS SELECT * FROM main.grading WHERE grading_id = 'grd-2';\n"
+      "UPDATE x SET grading_id = 'grd-3', result_id = 'res-3', log_index = log_index + 100;\n"
+      "INSERT OR REPLACE INTO main.grading SELECT * FROM x;",
+      "grading: must supersede the publish's current grading");
+}
+
 TEST_F(AppendOnlyTest, LedgerEntryWithAGapInLogIndexIsRefused) {
-  ASSERT_EQ(Query("SELECT MAX(log_index) FROM ledger_entries;"), "1\n");
+  ASSERT_EQ(Query("SELECT MAX(log_index) FROM ledger_entries;"), "4\n");
   ExpectRefused(
       "INSERT INTO ledger_entries (log_index, kind, record_id, payload, entry_sha256, "
-      "recorded_at) VALUES (3, 'publish', 'pub-x', '{}', 'sha', 0);",
+      "recorded_at) VALUES (6, 'publish', 'pub-x', '{}', 'sha', 0);",
       "log_index must be the next index");
 }
 

@@ -103,7 +103,6 @@ Result<ParlaySettlement> SettleParlay(std::span<const SettledLeg> legs) {
   if (legs.size() < 2) return InvalidArgument("legs: need at least 2");
   double product = 1;
   bool all_void = true;
-  bool all_refunded = true;
   for (size_t i = 0; i < legs.size(); ++i) {
     const SettledLeg& leg = legs[i];
     if (!std::isfinite(leg.decimal) || leg.decimal <= 1) {
@@ -111,14 +110,13 @@ Result<ParlaySettlement> SettleParlay(std::span<const SettledLeg> legs) {
     }
     product *= ParlayLegFactor(leg.outcome, leg.decimal);
     all_void = all_void && leg.outcome == Outcome::kVoid;
-    all_refunded = all_refunded && DecidedShare(leg.outcome) == 0;
   }
   Outcome outcome = Outcome::kWin;
   if (product == 0) {
     outcome = Outcome::kLoss;
   } else if (all_void) {
     outcome = Outcome::kVoid;
-  } else if (all_refunded) {
+  } else if (product == 1) {
     outcome = Outcome::kPush;
   } else if (product < 1) {
     outcome = Outcome::kHalfLoss;

@@ -69,8 +69,9 @@ struct ParlaySettlement {
 
 // Settles a parlay: any losing leg loses it; push and void legs drop out (factor 1), half
 // legs pay their factor. The outcome is LOSS when the return is 0, VOID when every leg is
-// void, PUSH when every leg pushed or voided, HALF_LOSS when the return is in (0, 1), WIN
-// otherwise. Profit per unit is always `decimal - 1`, whatever the outcome's label.
+// void, PUSH when the return is exactly the stake (every leg pushed or voided, or a half loss
+// offset exactly by a win), HALF_LOSS when the return is in (0, 1), WIN above 1. Profit per
+// unit is always `decimal - 1`, whatever the outcome's label.
 // Failure: InvalidArgument "legs: need at least 2" or "legs[i].decimal: must be > 1".
 Result<ParlaySettlement> SettleParlay(std::span<const SettledLeg> legs);
 

@@ -37,8 +37,9 @@ Result<std::optional<double>> PropStat(const ledger::EventResult& result,
       return std::optional<double>(s["value"].get<double>());
     }
   }
-  return FailedPrecondition("result " + result.result_id + " has no player_stats entry for \"" +
-                            p.player.value_or("") + "\" " + p.stat.value_or("") +
+  return FailedPrecondition("player_stats: result " + result.result_id +
+                            " has no player_stats entry for \"" + p.player.value_or("") + "\" " +
+                            p.stat.value_or("") +
                             ": post a corrected result with the stat or played=false");
 }
 
@@ -134,7 +135,7 @@ Result<Settled> Settle(const Context& ctx, const GradingOptions& options, store:
                        const store::GradingInput& in, ClosingCache& closing_cache) {
   const ledger::Prediction& p = in.prediction;
   if (!in.result) {
-    return FailedPrecondition("event " + in.event.event_id + " has no result yet");
+    return FailedPrecondition("result: event " + in.event.event_id + " has no result yet");
   }
   const ledger::EventResult& r = *in.result;
   const TimePoint now = ctx.clock.Now();
@@ -143,7 +144,7 @@ Result<Settled> Settle(const Context& ctx, const GradingOptions& options, store:
   if (r.status == "postponed") {
     const TimePoint void_at = in.event.start_time + options.void_window;
     if (now < void_at) {
-      return FailedPrecondition("event " + in.event.event_id +
+      return FailedPrecondition("result: event " + in.event.event_id +
                                 " is postponed; it is graded VOID from " + FormatRfc3339(void_at) +
                                 " unless a final result comes first");
     }
@@ -152,7 +153,7 @@ Result<Settled> Settle(const Context& ctx, const GradingOptions& options, store:
     ASSIGN_OR_RETURN(grading::Side side, grading::ParseSide(p.selection));
     const grading::Leg leg{market, side, p.line.value_or(0)};
     if (Status valid = grading::ValidateLeg(leg); !valid.ok()) {
-      return FailedPrecondition("prediction " + p.prediction_id +
+      return FailedPrecondition("prediction: " + p.prediction_id +
                                 " cannot be settled: " + valid.message());
     }
     if (market == grading::Market::kPlayerProp) {
@@ -365,7 +366,7 @@ Result<GradingHistory> GradingService::Get(const std::string& publish_id) {
     return Status::Ok();
   }));
   if (all.empty()) {
-    return NotFound(known ? "publish " + publish_id + " has no grading yet"
+    return NotFound(known ? "publish_id: publish " + publish_id + " has no grading yet"
                           : "publish_id: unknown publish " + publish_id);
   }
   GradingHistory out{all.back(), {}};

@@ -10,11 +10,151 @@
 #include <thread>
 
 namespace truthbook::store {
+
+// Failure messages print a GradingTotals field by field. gtest finds PrintTo only in the
+// type's own namespace, not in this file's unnamed one; `static` keeps it local all the same.
+static void PrintTo(const GradingTotals& t, std::ostream* os) {
+  const std::streamsize precision = os->precision(17);
+  *os << "{outcome: " << t.outcome << ", n: " << t.n << ", stake: " << t.stake
+      << ", profit_units: " << t.profit_units << ", clv_price_sum: " << t.clv_price_sum
+      << ", clv_price_n: " << t.clv_price_n << ", clv_fair_sum: " << t.clv_fair_sum
+      << ", clv_prob_pts_sum: " << t.clv_prob_pts_sum << ", clv_n: " << t.clv_n
+      << ", beat_close_n: " << t.beat_close_n << ", brier_sum: " << t.brier_sum
+      << ", log_loss_sum: " << t.log_loss_sum << ", scored_n: " << t.scored_n << "}";
+  os->precision(precision);
+}
+
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::Field;
 using ::testing::IsEmpty;
+using ::testing::Matcher;
+using ::testing::Optional;
+using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
+
+// ---- grading helpers ----
+// Free functions kept beside the grading cases; MakeGrading is the fixture's.
+
+// `g` with the supersedes link set.
+ledger::Grading Superseding(ledger::Grading g, const std::string& superseded_id) {
+  g.supersedes = superseded_id;
+  return g;
+}
+
+ledger::LedgerEntry GradingEntry(const ledger::Grading& g) {
+  return ledger::LedgerEntry{
+      .log_index = -1,
+      .kind = "grading",
+      .record_id = g.grading_id,
+      .payload = "{\"grading_id\":\"" + g.grading_id + "\"}",
+      .entry_sha256 = "sha-entry-" + g.grading_id,
+      .recorded_at = g.graded_at,
+  };
+}
+
+// Appends the grading's ledger entry and inserts it in one transaction, as grading does;
+// returns the grading with its log_index.
+Result<ledger::Grading> InsertGraded(Store& store, ledger::Grading g) {
+  RETURN_IF_ERROR(store.Write([&](WriteTxn& t) -> Status {
+    ASSIGN_OR_RETURN(g.log_index, t.AppendLedgerEntry(GradingEntry(g)));
+    return t.InsertGrading(g);
+  }));
+  return g;
+}
+
+// Builders for the grading queries, so a test reads as its filter (see PublishedWhere).
+struct GradingsWhere {
+  GradingsWhere& Sport(std::string sport) {
+    query.sport = std::move(sport);
+    return *this;
+  }
+  GradingsWhere& League(std::string league) {
+    query.league = std::move(league);
+    return *this;
+  }
+  GradingsWhere& Market(std::string market) {
+    query.market = std::move(market);
+    return *this;
+  }
+  GradingsWhere& Tier(std::string tier) {
+    query.tier = std::move(tier);
+    return *this;
+  }
+  GradingsWhere& Channel(std::string channel) {
+    query.channel = std::move(channel);
+    return *this;
+  }
+  GradingsWhere& Book(std::string book) {
+    query.book = std::move(book);
+    return *this;
+  }
+  GradingsWhere& From(TimePoint t) {
+    query.published_from = t;
+    return *this;
+  }
+  GradingsWhere& Until(TimePoint t) {
+    query.published_until = t;
+    return *this;
+  }
+  operator const GradingQuery&() const { return query; }  // NOLINT(google-explicit-constructor)
+  GradingQuery query;
+};
+
+struct ClosingLinesOf {
+  ClosingLinesOf(std::string event_id, std::string book, std::string market,
+                 TimePoint at_or_before) {
+    query.event_id = std::move(event_id);
+    query.book = std::move(book);
+    query.market = std::move(market);
+    query.at_or_before = at_or_before;
+  }
+  ClosingLinesOf& Prop(std::string player, std::string stat) {
+    query.player = std::move(player);
+    query.stat = std::move(stat);
+    return *this;
+  }
+  ClosingLinesOf& Limit(int limit) {
+    query.limit = limit;
+    return *this;
+  }
+  operator const ClosingQuery&() const { return query; }  // NOLINT(google-explicit-constructor)
+  ClosingQuery query;
+};
+
+// Matches a GradingInput member by member (it has no operator==).
+Matcher<const GradingInput&> IsGradingInput(
+    const ledger::Publish& publish, const ledger::Prediction& prediction,
+    const ledger::Event& event, const std::optional<ledger::EventResult>& result,
+    const std::optional<std::string>& current_grading_id = std::nullopt,
+    const std::optional<std::string>& current_result_id = std::nullopt) {
+  return AllOf(Field("publish", &GradingInput::publish, publish),
+               Field("prediction", &GradingInput::prediction, prediction),
+               Field("event", &GradingInput::event, event),
+               Field("result", &GradingInput::result, result),
+               Field("current_grading_id", &GradingInput::current_grading_id, current_grading_id),
+               Field("current_result_id", &GradingInput::current_result_id, current_result_id));
+}
+
+// `s` as the closing-line lookup returns it: without the raw payload.
+ledger::OddsSnapshot WithoutRaw(ledger::OddsSnapshot s) {
+  s.raw.clear();
+  return s;
+}
+
+std::vector<std::string> PublishIds(const std::vector<GradingInput>& inputs) {
+  std::vector<std::string> ids;
+  for (const GradingInput& in : inputs) ids.push_back(in.publish.publish_id);
+  return ids;
+}
+std::vector<std::string> GradingIds(const std::vector<ledger::Grading>& gradings) {
+  std::vector<std::string> ids;
+  for (const ledger::Grading& g : gradings) ids.push_back(g.grading_id);
+  return ids;
+}
 
 // ---- every insert comes back exactly ----
 
@@ -192,6 +332,15 @@ TEST_P(StoreContractTest, AbsentRowsReadAsEmptyNotAsErrors) {
   EXPECT_THAT(ListSnapshots(SnapshotsOf("nope")), IsEmpty());
   EXPECT_THAT(ListPublished(PublishedWhere().Sport("nope")), IsEmpty());
   EXPECT_THAT(ListLedger(100, 10), IsEmpty());
+  EXPECT_FALSE(Read([](Reader& r) { return r.GetGradingInput("nope"); }).has_value());
+  EXPECT_THAT(Read([](Reader& r) { return r.ListGradings("nope"); }), IsEmpty());
+  EXPECT_THAT(
+      Read([](Reader& r) {
+        return r.ListClosingCandidates(ClosingLinesOf("nope", "pinnacle", "moneyline", At(60)));
+      }),
+      IsEmpty());
+  EXPECT_THAT(Read([](Reader& r) { return r.SumGradings(GradingsWhere().Sport("nope")); }),
+              IsEmpty());
 }
 
 // ---- lookups ----
@@ -535,7 +684,7 @@ TEST_P(StoreContractTest, EveryDuplicateKeyFailsWithAlreadyExistsAndTheWriteLeav
     });
     EXPECT_EQ(status.code(), StatusCode::kAlreadyExists) << status.ToString();
     EXPECT_EQ(CountRows(), counts_before);
-    EXPECT_EQ(LedgerSize(), 2);
+    EXPECT_EQ(LedgerSize(), 3);
     EXPECT_EQ(Read([](Reader& r) { return r.CurrentEvent("evt-fresh"); }), std::nullopt);
   }
   // The stored rows are untouched.
@@ -616,6 +765,524 @@ TEST_P(StoreContractTest, ListUnreferencedOddsSnapshotsIsOldestFirstStrictlyBefo
               IsEmpty());
 }
 
+// ---- gradings ----
+
+TEST_P(StoreContractTest, GradingWithEveryOptionalNullRoundTripsWithItsLogIndex) {
+  ASSERT_OK(SeedPublished("pub-1", "basketball", "web", At(40)));
+  ASSERT_OK(InsertRecorded(MakeResult("res-1", "evt-basketball")));
+  Result<ledger::Grading> graded =
+      InsertGraded(store(), MakeGrading("grd-1", "pub-1", "res-1", At(800)));
+  ASSERT_OK(graded);
+  EXPECT_EQ(graded->log_index, 2);  // after the publish and the result
+  EXPECT_EQ(LedgerSize(), 3);
+  EXPECT_THAT(Read([](Reader& r) { return r.ListGradings("pub-1"); }), ElementsAre(*graded));
+}
+
+TEST_P(StoreContractTest, GradingWithEveryOptionalSetRoundTrips) {
+  ASSERT_OK(Insert(MakeOdds("odds-close", "evt-basketball", At(500))));
+  ASSERT_OK(SeedPublished("pub-1", "basketball", "web", At(40)));
+  ASSERT_OK(InsertRecorded(MakeResult("res-1", "evt-basketball")));
+  ledger::Grading g = MakeGrading("grd-1", "pub-1", "res-1", At(800));
+  g.outcome = "HALF_WIN";
+  g.stake_convention = "to_win";
+  g.profit_units = 0.5 * 10.0 / 11.0;
+  g.closing_snapshot_id = "odds-close";
+  g.closing_price = 1.0 + 20.0 / 21.0;
+  g.clv_price = -0.0123;
+  g.clv_fair = 0.1 + 0.7;
+  g.clv_prob_pts = -1.25;
+  g.clv_note = "closing market de-vigged from two of three quotes";
+  g.devig_method = "shin";
+  g.prob_used = "calibrated";
+  g.brier = 0.49;
+  g.log_loss = 0.6931471805599453;
+  Result<ledger::Grading> graded = InsertGraded(store(), g);
+  ASSERT_OK(graded);
+  EXPECT_THAT(Read([](Reader& r) { return r.ListGradings("pub-1"); }), ElementsAre(*graded));
+}
+
+TEST_P(StoreContractTest, GradingOptionalsSetToZeroOrEmptyStayDistinctFromNull) {
+  ASSERT_OK(SeedPublished("pub-1", "basketball", "web", At(40)));
+  ASSERT_OK(InsertRecorded(MakeResult("res-1", "evt-basketball")));
+  ledger::Grading g = MakeGrading("grd-1", "pub-1", "res-1", At(800));
+  // (closing_snapshot_id must name a stored snapshot, so it cannot be empty.)
+  g.closing_price = 0.0;
+  g.clv_price = 0.0;
+  g.clv_fair = 0.0;
+  g.clv_prob_pts = 0.0;
+  g.clv_note = "";
+  g.brier = 0.0;
+  g.log_loss = 0.0;
+  Result<ledger::Grading> graded = InsertGraded(store(), g);
+  ASSERT_OK(graded);
+  EXPECT_THAT(Read([](Reader& r) { return r.ListGradings("pub-1"); }), ElementsAre(*graded));
+}
+
+TEST_P(StoreContractTest, ListGradingsReturnsOnlyThatPublishsGradingsOldestFirst) {
+  ASSERT_OK(SeedPublished("pub-1", "basketball", "web", At(40)));
+  ASSERT_OK(SeedPublished("pub-2", "basketball", "web", At(41)));
+  ASSERT_OK(InsertRecorded(MakeResult("res-1", "evt-basketball", 1)));
+  ASSERT_OK(InsertRecorded(MakeResult("res-2", "evt-basketball", 2)));
+  ASSERT_OK(InsertRecorded(MakeResult("res-3", "evt-basketball", 3)));
+  // Ids out of alphabetical order, so only the insertion order explains the listing.
+  ASSERT_OK(InsertGraded(store(), MakeGrading("grd-c", "pub-1", "res-1", At(801))));
+  ASSERT_OK(InsertGraded(store(), MakeGrading("grd-other", "pub-2", "res-1", At(802))));
+  ASSERT_OK(
+      InsertGraded(store(), Superseding(MakeGrading("grd-a", "pub-1", "res-2", At(803)), "grd-c")));
+  ASSERT_OK(
+      InsertGraded(store(), Superseding(MakeGrading("grd-b", "pub-1", "res-3", At(804)), "grd-a")));
+
+  EXPECT_THAT(GradingIds(Read([](Reader& r) { return r.ListGradings("pub-1"); })),
+              ElementsAre("grd-c", "grd-a", "grd-b"));
+  EXPECT_THAT(GradingIds(Read([](Reader& r) { return r.ListGradings("pub-2"); })),
+              ElementsAre("grd-other"));
+}
+
+TEST_P(StoreContractTest, EveryDuplicateGradingKeyFailsWithAlreadyExistsAndTheWriteLeavesNothing) {
+  ASSERT_OK(SeedPublished("pub-1", "basketball", "web", At(40)));
+  for (int revision = 1; revision <= 3; ++revision) {
+    ASSERT_OK(
+        InsertRecorded(MakeResult("res-" + std::to_string(revision), "evt-basketball", revision)));
+  }
+  ASSERT_OK(InsertGraded(store(), MakeGrading("grd-1", "pub-1", "res-1", At(801))));
+  ASSERT_OK(
+      InsertGraded(store(), Superseding(MakeGrading("grd-2", "pub-1", "res-2", At(802)), "grd-1")));
+
+  // Each case repeats one unique key of the stored gradings or breaks the publish's one
+  // linear history (a new grading supersedes exactly the current one).
+  struct Case {
+    std::string name;
+    ledger::Grading grading;
+  };
+  const std::vector<Case> cases = {
+      {"grading_id", Superseding(MakeGrading("grd-1", "pub-1", "res-3", At(803)), "grd-2")},
+      {"second grading of one publish on one result",
+       Superseding(MakeGrading("grd-new", "pub-1", "res-2", At(803)), "grd-2")},
+      {"superseding an already superseded grading",
+       Superseding(MakeGrading("grd-new", "pub-1", "res-3", At(803)), "grd-1")},
+      {"a second current grading (superseding nothing)",
+       MakeGrading("grd-new", "pub-1", "res-3", At(803))},
+      {"superseding a grading that does not exist",
+       Superseding(MakeGrading("grd-new", "pub-1", "res-3", At(803)), "grd-missing")},
+  };
+
+  const std::map<std::string, int64_t> counts_before = CountRows();
+  const int64_t ledger_before = LedgerSize();
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Status status = Write([&](WriteTxn& t) -> Status {
+      ledger::Grading g = c.grading;
+      ASSIGN_OR_RETURN(g.log_index, t.AppendLedgerEntry(GradingEntry(g)));
+      return t.InsertGrading(g);
+    });
+    EXPECT_EQ(status.code(), StatusCode::kAlreadyExists) << status.ToString();
+    EXPECT_EQ(CountRows(), counts_before);
+    EXPECT_EQ(LedgerSize(), ledger_before);
+  }
+  EXPECT_THAT(GradingIds(Read([](Reader& r) { return r.ListGradings("pub-1"); })),
+              ElementsAre("grd-1", "grd-2"));
+}
+
+TEST_P(StoreContractTest, GetGradingInputWithoutAResultHasTheCurrentEventAndNoResult) {
+  ASSERT_OK(SeedPrediction("pred-1", "evt-1"));
+  ASSERT_OK(Insert(MakeEvent("evt-1", 2)));
+  Result<ledger::Publish> publish = InsertPublished(MakePublish("pub-1", "pred-1"));
+  ASSERT_OK(publish);
+  ASSERT_OK(InsertRecorded(MakeResult("res-other", "evt-2")));  // another event's result
+
+  std::optional<GradingInput> input = Read([](Reader& r) { return r.GetGradingInput("pub-1"); });
+  ASSERT_TRUE(input.has_value());
+  EXPECT_THAT(*input, IsGradingInput(*publish, MakePrediction("pred-1", "run-pred-1", "evt-1"),
+                                     MakeEvent("evt-1", 2), std::nullopt));
+}
+
+TEST_P(StoreContractTest, GetGradingInputHasTheLatestResultAndTheCurrentGrading) {
+  ASSERT_OK(SeedPrediction("pred-1", "evt-1"));
+  Result<ledger::Publish> publish = InsertPublished(MakePublish("pub-1", "pred-1"));
+  ASSERT_OK(publish);
+  const ledger::Prediction prediction = MakePrediction("pred-1", "run-pred-1", "evt-1");
+  Result<ledger::EventResult> first = InsertRecorded(MakeResult("res-1", "evt-1", 1));
+  ASSERT_OK(first);
+  ASSERT_OK(InsertGraded(store(), MakeGrading("grd-1", "pub-1", "res-1", At(801))));
+  auto input = [&] { return Read([](Reader& r) { return r.GetGradingInput("pub-1"); }); };
+  EXPECT_THAT(input(), Optional(IsGradingInput(*publish, prediction, MakeEvent("evt-1"), *first,
+                                               "grd-1", "res-1")));
+
+  ledger::EventResult correction = MakeResult("res-2", "evt-1", 2);
+  correction.supersedes = "res-1";
+  Result<ledger::EventResult> second = InsertRecorded(correction);
+  ASSERT_OK(second);
+  EXPECT_THAT(input(), Optional(IsGradingInput(*publish, prediction, MakeEvent("evt-1"), *second,
+                                               "grd-1", "res-1")));
+
+  ASSERT_OK(
+      InsertGraded(store(), Superseding(MakeGrading("grd-2", "pub-1", "res-2", At(802)), "grd-1")));
+  EXPECT_THAT(input(), Optional(IsGradingInput(*publish, prediction, MakeEvent("evt-1"), *second,
+                                               "grd-2", "res-2")));
+}
+
+TEST_P(StoreContractTest, ListPendingGradingsHasAPublishWithAResultUntilItIsGradedOnIt) {
+  Result<ledger::Publish> publish = SeedPublished("pub-1", "basketball", "web", At(40));
+  ASSERT_OK(publish);
+  ASSERT_OK(SeedPublished("pub-no-result", "hockey", "web", At(41)));
+  Result<ledger::EventResult> result = InsertRecorded(MakeResult("res-1", "evt-basketball"));
+  ASSERT_OK(result);
+  auto pending = [&] { return Read([](Reader& r) { return r.ListPendingGradings(-1, 100); }); };
+
+  EXPECT_THAT(pending(),
+              ElementsAre(IsGradingInput(
+                  *publish, MakePrediction("pred-pub-1", "run-pred-pub-1", "evt-basketball"),
+                  MakeEvent("evt-basketball"), *result)));
+
+  ASSERT_OK(InsertGraded(store(), MakeGrading("grd-1", "pub-1", "res-1", At(800))));
+  EXPECT_THAT(pending(), IsEmpty());
+}
+
+TEST_P(StoreContractTest, ListPendingGradingsHasAGradedPublishAgainWhenANewResultRevisionArrives) {
+  Result<ledger::Publish> publish = SeedPublished("pub-1", "basketball", "web", At(40));
+  ASSERT_OK(publish);
+  ASSERT_OK(InsertRecorded(MakeResult("res-1", "evt-basketball", 1)));
+  ASSERT_OK(InsertGraded(store(), MakeGrading("grd-1", "pub-1", "res-1", At(800))));
+  auto pending = [&] { return Read([](Reader& r) { return r.ListPendingGradings(-1, 100); }); };
+  ASSERT_THAT(pending(), IsEmpty());
+
+  ledger::EventResult correction = MakeResult("res-2", "evt-basketball", 2);
+  correction.supersedes = "res-1";
+  Result<ledger::EventResult> second = InsertRecorded(correction);
+  ASSERT_OK(second);
+  EXPECT_THAT(pending(),
+              ElementsAre(IsGradingInput(
+                  *publish, MakePrediction("pred-pub-1", "run-pred-pub-1", "evt-basketball"),
+                  MakeEvent("evt-basketball"), *second, "grd-1", "res-1")));
+
+  ASSERT_OK(
+      InsertGraded(store(), Superseding(MakeGrading("grd-2", "pub-1", "res-2", At(801)), "grd-1")));
+  EXPECT_THAT(pending(), IsEmpty());
+}
+
+TEST_P(StoreContractTest, ListPendingGradingsIsInLogOrderAfterTheGivenIndexUpToTheLimit) {
+  // Log order differs from both id order and publish-time order.
+  ASSERT_OK(SeedPublished("pub-z", "basketball", "web", At(3)));       // log 0
+  ASSERT_OK(SeedPublished("pub-a", "basketball", "web", At(1)));       // log 1
+  ASSERT_OK(SeedPublished("pub-hockey", "hockey", "web", At(0)));      // log 2: no result
+  ASSERT_OK(SeedPublished("pub-m", "basketball", "web", At(2)));       // log 3
+  ASSERT_OK(InsertRecorded(MakeResult("res-1", "evt-basketball")));    // log 4
+  ASSERT_OK(SeedPublished("pub-graded", "basketball", "web", At(4)));  // log 5
+  ASSERT_OK(InsertGraded(store(), MakeGrading("grd-1", "pub-graded", "res-1", At(800))));
+  auto pending = [&](int64_t after_log_index, int limit) {
+    return PublishIds(
+        Read([&](Reader& r) { return r.ListPendingGradings(after_log_index, limit); }));
+  };
+
+  EXPECT_THAT(pending(-1, 100), ElementsAre("pub-z", "pub-a", "pub-m"));
+  EXPECT_THAT(pending(0, 100), ElementsAre("pub-a", "pub-m"));  // strictly after
+  EXPECT_THAT(pending(1, 100), ElementsAre("pub-m"));
+  EXPECT_THAT(pending(3, 100), IsEmpty());
+  EXPECT_THAT(pending(-1, 2), ElementsAre("pub-z", "pub-a"));
+  EXPECT_THAT(pending(1, 1), ElementsAre("pub-m"));  // the page after the first two
+}
+
+// ---- closing lines ----
+
+TEST_P(StoreContractTest, ListClosingCandidatesIsNewestFirstAtOrBeforeTheGivenTime) {
+  for (int minute : {3, 1, 6, 5}) {
+    ASSERT_OK(Insert(MakeOdds("odds-" + std::to_string(minute), "evt-1", At(minute))));
+  }
+  auto closing = [&](const ClosingQuery& q) {
+    return Read([&](Reader& r) { return r.ListClosingCandidates(q); });
+  };
+  std::vector<ledger::OddsSnapshot> candidates =
+      closing(ClosingLinesOf("evt-1", "pinnacle", "moneyline", At(5)));
+  EXPECT_THAT(Ids(candidates), ElementsAre("odds-5", "odds-3", "odds-1"));
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates.front(), WithoutRaw(MakeOdds("odds-5", "evt-1", At(5))));
+  EXPECT_THAT(Ids(closing(ClosingLinesOf("evt-1", "pinnacle", "moneyline", At(5)).Limit(2))),
+              ElementsAre("odds-5", "odds-3"));
+  EXPECT_THAT(Ids(closing(ClosingLinesOf("evt-1", "pinnacle", "moneyline", At(4)))),
+              ElementsAre("odds-3", "odds-1"));
+  EXPECT_THAT(closing(ClosingLinesOf("evt-1", "pinnacle", "moneyline", At(0))), IsEmpty());
+}
+
+TEST_P(StoreContractTest, ListClosingCandidatesAreOfTheSameEventBookAndMarketOnly) {
+  ASSERT_OK(Insert(MakeOdds("odds-wanted", "evt-1", At(1), "pinnacle", "moneyline")));
+  ASSERT_OK(Insert(MakeOdds("odds-other-event", "evt-2", At(2), "pinnacle", "moneyline")));
+  ASSERT_OK(Insert(MakeOdds("odds-other-book", "evt-1", At(3), "draftkings", "moneyline")));
+  ASSERT_OK(Insert(MakeOdds("odds-other-market", "evt-1", At(4), "pinnacle", "spread")));
+  EXPECT_THAT(
+      Ids(Read([](Reader& r) {
+        return r.ListClosingCandidates(ClosingLinesOf("evt-1", "pinnacle", "moneyline", At(10)));
+      })),
+      ElementsAre("odds-wanted"));
+}
+
+TEST_P(StoreContractTest, ListClosingCandidatesOfAPlayerPropMatchPlayerAndStat) {
+  auto prop = [](const std::string& id, int minute, std::optional<std::string> player,
+                 std::optional<std::string> stat) {
+    ledger::OddsSnapshot s = MakeOdds(id, "evt-1", At(minute), "pinnacle", "player_props");
+    s.player = std::move(player);
+    s.stat = std::move(stat);
+    return s;
+  };
+  const ledger::OddsSnapshot doe_points = prop("odds-doe-points", 1, "J. Doe", "points");
+  ASSERT_OK(Insert(doe_points));
+  EXPECT_EQ(Read([](Reader& r) { return r.GetOddsSnapshot("odds-doe-points"); }), doe_points);
+  ASSERT_OK(Insert(prop("odds-doe-rebounds", 2, "J. Doe", "rebounds")));
+  ASSERT_OK(Insert(prop("odds-roe-points", 3, "A. Roe", "points")));
+  ASSERT_OK(Insert(prop("odds-no-player", 4, std::nullopt, std::nullopt)));
+  auto closing = [&](const ClosingQuery& q) {
+    return Read([&](Reader& r) { return r.ListClosingCandidates(q); });
+  };
+
+  EXPECT_THAT(
+      closing(ClosingLinesOf("evt-1", "pinnacle", "player_props", At(10)).Prop("J. Doe", "points")),
+      ElementsAre(WithoutRaw(doe_points)));
+  EXPECT_THAT(
+      Ids(closing(
+          ClosingLinesOf("evt-1", "pinnacle", "player_props", At(10)).Prop("A. Roe", "points"))),
+      ElementsAre("odds-roe-points"));
+  EXPECT_THAT(
+      closing(
+          ClosingLinesOf("evt-1", "pinnacle", "player_props", At(10)).Prop("A. Roe", "rebounds")),
+      IsEmpty());
+  // No player matches only snapshots without one.
+  EXPECT_THAT(Ids(closing(ClosingLinesOf("evt-1", "pinnacle", "player_props", At(10)))),
+              ElementsAre("odds-no-player"));
+}
+
+// ---- grading summary ----
+
+TEST_P(StoreContractTest, SumGradingsGroupsByOutcomeAndCountsNullsSeparately) {
+  struct Scored {
+    std::string outcome;
+    double stake;
+    double profit_units;
+    std::optional<double> clv_price, clv_fair, clv_prob_pts, brier, log_loss;
+  };
+  const std::vector<Scored> scored = {
+      // outcome stake profit clv_price clv_fair clv_prob_pts brier log_loss
+      {"WIN", 2, 1.5, 0.25, 0.125, 1.5, 0.25, 0.5},                           // beat the close
+      {"WIN", 1, 0.75, 0.5, std::nullopt, std::nullopt, 0.0625, 0.25},        // closing price only
+      {"WIN", 1, 1, std::nullopt, std::nullopt, std::nullopt, 0.125, 0.375},  // no closing line
+      {"LOSS", 1, -1, -0.25, -0.125, -2.5, 0.5625, 1.25},
+      {"PUSH", 1, 0, 0, 0, 0, std::nullopt, std::nullopt},  // zero CLV is not beating the close
+  };
+  ASSERT_OK(InsertRecorded(MakeResult("res-1", "evt-basketball")));
+  for (size_t i = 0; i < scored.size(); ++i) {
+    const std::string n = std::to_string(i);
+    ASSERT_OK(SeedPublished("pub-" + n, "basketball", "web", At(40)));
+    ledger::Grading g = MakeGrading("grd-" + n, "pub-" + n, "res-1", At(800));
+    g.outcome = scored[i].outcome;
+    g.stake = scored[i].stake;
+    g.profit_units = scored[i].profit_units;
+    g.clv_price = scored[i].clv_price;
+    g.clv_fair = scored[i].clv_fair;
+    g.clv_prob_pts = scored[i].clv_prob_pts;
+    g.brier = scored[i].brier;
+    g.log_loss = scored[i].log_loss;
+    ASSERT_OK(InsertGraded(store(), g));
+  }
+
+  // Every value is a short binary fraction, so the sums are exact in any order.
+  EXPECT_THAT(Read([](Reader& r) { return r.SumGradings(GradingsWhere()); }),
+              UnorderedElementsAre(GradingTotals{.outcome = "LOSS",
+                                                 .n = 1,
+                                                 .stake = 1,
+                                                 .profit_units = -1,
+                                                 .clv_price_sum = -0.25,
+                                                 .clv_price_n = 1,
+                                                 .clv_fair_sum = -0.125,
+                                                 .clv_prob_pts_sum = -2.5,
+                                                 .clv_n = 1,
+                                                 .beat_close_n = 0,
+                                                 .brier_sum = 0.5625,
+                                                 .log_loss_sum = 1.25,
+                                                 .scored_n = 1},
+                                   GradingTotals{.outcome = "PUSH",
+                                                 .n = 1,
+                                                 .stake = 1,
+                                                 .profit_units = 0,
+                                                 .clv_price_sum = 0,
+                                                 .clv_price_n = 1,
+                                                 .clv_fair_sum = 0,
+                                                 .clv_prob_pts_sum = 0,
+                                                 .clv_n = 1,
+                                                 .beat_close_n = 0,
+                                                 .brier_sum = 0,
+                                                 .log_loss_sum = 0,
+                                                 .scored_n = 0},
+                                   GradingTotals{.outcome = "WIN",
+                                                 .n = 3,
+                                                 .stake = 4,
+                                                 .profit_units = 3.25,
+                                                 .clv_price_sum = 0.75,
+                                                 .clv_price_n = 2,
+                                                 .clv_fair_sum = 0.125,
+                                                 .clv_prob_pts_sum = 1.5,
+                                                 .clv_n = 1,
+                                                 .beat_close_n = 1,
+                                                 .brier_sum = 0.4375,
+                                                 .log_loss_sum = 1.125,
+                                                 .scored_n = 3}));
+}
+
+TEST_P(StoreContractTest, SumGradingsCountsOnlyTheCurrentGradingOfEachPublish) {
+  ASSERT_OK(SeedPublished("pub-1", "basketball", "web", At(40)));
+  ASSERT_OK(SeedPublished("pub-2", "basketball", "web", At(41)));
+  ASSERT_OK(InsertRecorded(MakeResult("res-1", "evt-basketball", 1)));
+  ledger::Grading win = MakeGrading("grd-1", "pub-1", "res-1", At(800));
+  win.outcome = "WIN";
+  ASSERT_OK(InsertGraded(store(), win));
+  win.grading_id = "grd-2";
+  win.publish_id = "pub-2";
+  ASSERT_OK(InsertGraded(store(), win));  // not regraded yet: stays current
+
+  ledger::EventResult correction = MakeResult("res-2", "evt-basketball", 2);
+  correction.supersedes = "res-1";
+  ASSERT_OK(InsertRecorded(correction));
+  ledger::Grading loss = Superseding(MakeGrading("grd-3", "pub-1", "res-2", At(801)), "grd-1");
+  loss.outcome = "LOSS";
+  ASSERT_OK(InsertGraded(store(), loss));
+
+  std::map<std::string, int64_t> n_by_outcome;
+  for (const GradingTotals& t : Read([](Reader& r) { return r.SumGradings(GradingsWhere()); })) {
+    n_by_outcome[t.outcome] += t.n;
+  }
+  EXPECT_THAT(n_by_outcome, ElementsAre(Pair("LOSS", 1), Pair("WIN", 1)));
+}
+
+TEST_P(StoreContractTest, SumGradingsHonoursEveryFilter) {
+  // Each publish differs from pub-base in the one attribute its id names, and stakes a
+  // distinct power of two, so the summed stake of a summary names exactly what it counted.
+  struct Graded {
+    std::string publish_id;
+    std::string event_id = "evt-nba";
+    std::string market = "moneyline";
+    std::string tier = "B";
+    std::string book = "pinnacle";
+    std::string channel = "web";
+    int published_minute = 40;
+  };
+  const std::vector<Graded> graded = {
+      {.publish_id = "pub-base"},
+      {.publish_id = "pub-hockey", .event_id = "evt-hockey"},
+      {.publish_id = "pub-wnba", .event_id = "evt-wnba"},
+      {.publish_id = "pub-spread", .market = "spread"},
+      {.publish_id = "pub-tier-a", .tier = "A"},
+      {.publish_id = "pub-draftkings", .book = "draftkings"},
+      {.publish_id = "pub-email", .channel = "email"},
+      {.publish_id = "pub-early", .published_minute = 30},
+      {.publish_id = "pub-late", .published_minute = 50},
+  };
+  ledger::Event wnba = MakeEvent("evt-wnba");
+  wnba.league = "WNBA";
+  ASSERT_OK(Write([&](WriteTxn& t) -> Status {
+    RETURN_IF_ERROR(t.InsertEvent(MakeEvent("evt-nba")));
+    RETURN_IF_ERROR(t.InsertEvent(MakeEvent("evt-hockey", 1, "hockey")));
+    RETURN_IF_ERROR(t.InsertEvent(wnba));
+    return t.InsertSimRun(MakeSimRun("run-1"));
+  }));
+  for (const std::string event_id : {"evt-nba", "evt-hockey", "evt-wnba"}) {
+    ASSERT_OK(InsertRecorded(MakeResult("res-" + event_id, event_id)));
+  }
+  for (size_t i = 0; i < graded.size(); ++i) {
+    const Graded& row = graded[i];
+    ledger::Prediction prediction = MakePrediction("pred-" + row.publish_id, "run-1", row.event_id);
+    prediction.market = row.market;
+    prediction.tier = row.tier;
+    prediction.book = row.book;
+    ASSERT_OK(Insert(prediction));
+    ASSERT_OK(InsertPublished(MakePublish(row.publish_id, prediction.prediction_id,
+                                          At(row.published_minute), row.channel)));
+    ledger::Grading g =
+        MakeGrading("grd-" + row.publish_id, row.publish_id, "res-" + row.event_id, At(800));
+    g.outcome = i % 2 == 0 ? "WIN" : "LOSS";
+    g.stake = static_cast<double>(int64_t{1} << i);
+    ASSERT_OK(InsertGraded(store(), g));
+  }
+
+  auto counted = [&](const GradingQuery& q) {
+    int64_t stake_bits = 0;
+    int64_t n = 0;
+    for (const GradingTotals& t : Read([&](Reader& r) { return r.SumGradings(q); })) {
+      stake_bits += static_cast<int64_t>(t.stake);
+      n += t.n;
+    }
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < graded.size(); ++i) {
+      if ((stake_bits >> i) & 1) ids.push_back(graded[i].publish_id);
+    }
+    EXPECT_EQ(n, static_cast<int64_t>(ids.size()));
+    return ids;
+  };
+  auto all_but = [&](const std::string& excluded) {
+    std::vector<std::string> ids;
+    for (const Graded& row : graded) {
+      if (row.publish_id != excluded) ids.push_back(row.publish_id);
+    }
+    return ids;
+  };
+
+  EXPECT_THAT(counted(GradingsWhere()), ElementsAreArray(all_but("")));
+  EXPECT_THAT(counted(GradingsWhere().Sport("hockey")), ElementsAre("pub-hockey"));
+  EXPECT_THAT(counted(GradingsWhere().Sport("basketball")),
+              ElementsAreArray(all_but("pub-hockey")));
+  EXPECT_THAT(counted(GradingsWhere().League("WNBA")), ElementsAre("pub-wnba"));
+  EXPECT_THAT(counted(GradingsWhere().League("NBA")), ElementsAreArray(all_but("pub-wnba")));
+  EXPECT_THAT(counted(GradingsWhere().Market("spread")), ElementsAre("pub-spread"));
+  EXPECT_THAT(counted(GradingsWhere().Tier("A")), ElementsAre("pub-tier-a"));
+  EXPECT_THAT(counted(GradingsWhere().Channel("email")), ElementsAre("pub-email"));
+  EXPECT_THAT(counted(GradingsWhere().Book("draftkings")), ElementsAre("pub-draftkings"));
+  // The publish-time bounds are inclusive at both ends.
+  EXPECT_THAT(counted(GradingsWhere().From(At(40))), ElementsAreArray(all_but("pub-early")));
+  EXPECT_THAT(counted(GradingsWhere().Until(At(40))), ElementsAreArray(all_but("pub-late")));
+  EXPECT_THAT(counted(GradingsWhere().From(At(50)).Until(At(50))), ElementsAre("pub-late"));
+  EXPECT_THAT(counted(GradingsWhere().From(At(41)).Until(At(49))), IsEmpty());
+  // Filters combine.
+  EXPECT_THAT(counted(GradingsWhere().Sport("basketball").Channel("email")),
+              ElementsAre("pub-email"));
+  EXPECT_THAT(counted(GradingsWhere().Tier("A").Book("draftkings")), IsEmpty());
+  EXPECT_THAT(Read([](Reader& r) { return r.SumGradings(GradingsWhere().Sport("cricket")); }),
+              IsEmpty());
+}
+
+// ---- retention of closing lines ----
+
+TEST_P(StoreContractTest, ListUnreferencedOddsSnapshotsExcludesAGradingsClosingSnapshot) {
+  ASSERT_OK(Insert(MakeOdds("odds-closing", "evt-basketball", At(1))));
+  ASSERT_OK(Insert(MakeOdds("odds-free", "evt-basketball", At(2))));
+  ASSERT_OK(SeedPublished("pub-1", "basketball", "web", At(40)));
+  ASSERT_OK(InsertRecorded(MakeResult("res-1", "evt-basketball")));
+  ledger::Grading g = MakeGrading("grd-1", "pub-1", "res-1", At(800));
+  g.closing_snapshot_id = "odds-closing";
+  ASSERT_OK(InsertGraded(store(), g));
+
+  EXPECT_THAT(Read([](Reader& r) { return r.ListUnreferencedOddsSnapshots(At(5), 100); }),
+              ElementsAre("odds-free"));
+}
+
+TEST_P(StoreContractTest, DeleteOddsSnapshotThatIsAGradingsClosingLineFailsWithFailedPrecondition) {
+  const ledger::OddsSnapshot closing = MakeOdds("odds-closing", "evt-basketball", At(1));
+  ASSERT_OK(Insert(closing));
+  ASSERT_OK(SeedPublished("pub-1", "basketball", "web", At(40)));
+  ASSERT_OK(InsertRecorded(MakeResult("res-1", "evt-basketball")));
+  ledger::Grading g = MakeGrading("grd-1", "pub-1", "res-1", At(800));
+  g.closing_snapshot_id = "odds-closing";
+  ASSERT_OK(InsertGraded(store(), g));
+
+  Status s = Write([](WriteTxn& t) { return t.DeleteOddsSnapshot("odds-closing"); });
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_EQ(Read([](Reader& r) { return r.GetOddsSnapshot("odds-closing"); }), closing);
+}
+
+TEST_P(StoreContractTest, CountRowsCountsGradings) {
+  ASSERT_TRUE(CountRows().contains("grading"));
+  EXPECT_EQ(CountRows().at("grading"), 0);
+  ASSERT_OK(SeedPublished("pub-1", "basketball", "web", At(40)));
+  ASSERT_OK(InsertRecorded(MakeResult("res-1", "evt-basketball")));
+  ASSERT_OK(InsertGraded(store(), MakeGrading("grd-1", "pub-1", "res-1", At(800))));
+  EXPECT_EQ(CountRows().at("grading"), 1);
+}
+
 // ---- idempotency ----
 
 TEST_P(StoreContractTest, IdempotentResponseFirstWriterWins) {
@@ -637,7 +1304,7 @@ TEST_P(StoreContractTest, CountRowsHasEveryLedgerTable) {
   ASSERT_OK(SeedEveryTable());
   std::map<std::string, int64_t> seeded = CountRows();
   for (const std::string& table : LedgerTables()) {
-    EXPECT_EQ(seeded[table], table == "ledger_entries" ? 2 : 1) << table;
+    EXPECT_EQ(seeded[table], table == "ledger_entries" ? 3 : 1) << table;
   }
 }
 

@@ -105,17 +105,10 @@ inline void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << back
 
 // The tables DESIGN §2 calls the ledger; CountRows() must report each of them.
 inline const std::vector<std::string>& LedgerTables() {
-  static const auto* tables = new std::vector<std::string>{"events",
-                                                           "odds_snapshots",
-                                                           "injury_snapshots",
-                                                           "sim_runs",
-                                                           "sim_run_inputs",
-                                                           "predictions",
-                                                           "published_predictions",
-                                                           "event_results",
-                                                           "rejected_attempts",
-                                                           "ledger_entries",
-                                                           "snapshot_cleanups"};
+  static const auto* tables = new std::vector<std::string>{
+      "events",         "odds_snapshots",    "injury_snapshots",      "sim_runs",
+      "sim_run_inputs", "predictions",       "published_predictions", "event_results",
+      "grading",        "rejected_attempts", "ledger_entries",        "snapshot_cleanups"};
   return *tables;
 }
 
@@ -176,6 +169,8 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
         .quotes_json = R"([{"american":-110,"fair_prob":0.5,"selection":"home"}])",
         .devig_method = "multiplicative",
         .content_sha256 = "sha-odds-" + snapshot_id,
+        .player = std::nullopt,
+        .stat = std::nullopt,
     };
   }
 
@@ -264,6 +259,36 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
   }
 
   // A first revision: no scores yet, supersedes nothing.
+  // A grading of `publish_id` on `result_id` whose optional fields are all null (a VOID: no
+  // closing line, no score).
+  static ledger::Grading MakeGrading(const std::string& grading_id, const std::string& publish_id,
+                                     const std::string& result_id, TimePoint graded_at = At(800)) {
+    return ledger::Grading{
+        .grading_id = grading_id,
+        .publish_id = publish_id,
+        .result_id = result_id,
+        .outcome = "VOID",
+        .stake_convention = "risk",
+        .stake = 1.5,
+        .profit_units = 0,
+        .price_decimal = 1.0 + 10.0 / 11.0,  // not exact in binary: must survive bit for bit
+        .closing_snapshot_id = std::nullopt,
+        .closing_price = std::nullopt,
+        .clv_price = std::nullopt,
+        .clv_fair = std::nullopt,
+        .clv_prob_pts = std::nullopt,
+        .clv_note = std::nullopt,
+        .devig_method = "multiplicative",
+        .prob_used = "raw",
+        .prob = 0.1 + 0.2,
+        .brier = std::nullopt,
+        .log_loss = std::nullopt,
+        .supersedes = std::nullopt,
+        .graded_at = graded_at,
+        .log_index = -1,
+    };
+  }
+
   static ledger::EventResult MakeResult(const std::string& result_id,
                                         const std::string& event_id = "evt-1",
                                         int64_t revision = 1) {
@@ -417,6 +442,7 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
     ledger::Prediction prediction = MakePrediction("pred-1", "run-1");
     ledger::Publish publish = MakePublish("pub-1", "pred-1");
     ledger::EventResult result = MakeResult("res-1");
+    ledger::Grading grading = MakeGrading("grd-1", "pub-1", "res-1");
     ledger::RejectedAttempt rejected = MakeRejected("rej-1");
     ledger::SnapshotCleanup cleanup = MakeCleanup("cleanup-1");
   };
@@ -434,6 +460,8 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
     ASSIGN_OR_RETURN(seeded.result.log_index,
                      t.AppendLedgerEntry(MakeEntry("res-1", "event_result")));
     RETURN_IF_ERROR(t.InsertEventResult(seeded.result));
+    ASSIGN_OR_RETURN(seeded.grading.log_index, t.AppendLedgerEntry(MakeEntry("grd-1", "grading")));
+    RETURN_IF_ERROR(t.InsertGrading(seeded.grading));
     RETURN_IF_ERROR(t.InsertRejectedAttempt(seeded.rejected));
     return t.InsertSnapshotCleanup(seeded.cleanup);
   }

@@ -184,11 +184,13 @@ CREATE TABLE grading (
   UNIQUE (publish_id, result_id));
 CREATE INDEX grading_closing_snapshot ON grading (closing_snapshot_id);
 
--- A grading is superseded at most once, so each publish has one linear history.
-CREATE TRIGGER grading_no_replace_supersedes BEFORE INSERT ON grading
-  WHEN NEW.supersedes IS NOT NULL AND EXISTS
-    (SELECT 1 FROM grading WHERE supersedes = NEW.supersedes)
-  BEGIN SELECT RAISE(ABORT, 'grading: a grading already supersedes this one'); END;
+-- Each publish has one linear history: a grading supersedes exactly the publish's current
+-- grading (none for the first), so no grading is superseded twice or across publishes.
+CREATE TRIGGER grading_supersedes_current BEFORE INSERT ON grading
+  WHEN NEW.supersedes IS NOT (SELECT g.grading_id FROM grading g
+    WHERE g.publish_id = NEW.publish_id
+      AND NOT EXISTS (SELECT 1 FROM grading s WHERE s.supersedes = g.grading_id))
+  BEGIN SELECT RAISE(ABORT, 'grading: must supersede the publish''s current grading'); END;
 
 -- Retention may not delete the closing snapshot a grading names.
 CREATE TRIGGER odds_snapshots_no_delete_graded BEFORE DELETE ON odds_snapshots

@@ -126,7 +126,7 @@ TEST_F(SqliteStoreTest, ReopeningTheFileKeepsEveryRecord) {
   EXPECT_EQ(Read([](Reader& r) { return r.GetPrediction("pred-1"); }), seeded.prediction);
   EXPECT_EQ(Read([](Reader& r) { return r.PublishForPrediction("pred-1"); }), seeded.publish);
   EXPECT_EQ(Read([](Reader& r) { return r.LatestResult("evt-1"); }), seeded.result);
-  EXPECT_EQ(LedgerSize(), 2);
+  EXPECT_EQ(LedgerSize(), 3);
 
   // The log continues where it stopped.
   Result<int64_t> next = -1;
@@ -134,7 +134,7 @@ TEST_F(SqliteStoreTest, ReopeningTheFileKeepsEveryRecord) {
     next = t.AppendLedgerEntry(MakeEntry("after-reopen"));
     return next.status();
   }));
-  EXPECT_EQ(*next, 2);
+  EXPECT_EQ(*next, 3);
 }
 
 TEST_F(SqliteStoreTest, EachMigrationIsRecordedOnceAcrossOpens) {
