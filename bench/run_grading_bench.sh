@@ -6,9 +6,11 @@
 #
 # Seeds EVENTS events with PER_EVENT predictions each over HTTP (bench/seed_grading.py),
 # publishes every prediction with wrk (bench/publish.lua), posts a final score per event, then
-# times grade-all-pending. Peak RSS is the server's VmHWM, reset (clear_refs) just before the
-# grading call, so it is the grading's peak, not the seeding's. BENCH_TMPDIR: where the
-# database lives (default /tmp; not tmpfs, or fsync costs nothing).
+# times grade-all-pending. Memory is reported two ways: the server's VmHWM, reset (clear_refs)
+# just before the grading call, which counts the database pages SQLite reads through mmap (up
+# to 2 GiB, clean and shared with the page cache); and the peak of RssAnon (heap and stacks),
+# sampled every 50 ms during the call. BENCH_TMPDIR: where the database lives (default /tmp;
+# not tmpfs, or fsync costs nothing).
 set -euo pipefail
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +23,7 @@ THREADS=$(nproc)
 
 WORK=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/grading-bench.XXXXXX")
 SERVER_PID=""
-trap '[[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null; wait; rm -rf "$WORK"' EXIT
+trap '[[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null; wait; [[ -n ${KEEP_DB:-} ]] && cp "$WORK/tb.db" "$KEEP_DB"; rm -rf "$WORK"' EXIT
 
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
@@ -52,17 +54,27 @@ echo "== posting $EVENTS final results"
 echo 5 >"/proc/$TB_PID/clear_refs"  # reset VmHWM to the current RSS
 rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$TB_PID/status")
 [[ -n ${PERF_OUT:-} ]] && { perf record --call-graph dwarf,16384 -F 500 -p "$TB_PID" -o "$PERF_OUT" >/dev/null 2>&1 & PERF_PID=$!; sleep 0.5; }
+anon_peak_file=$WORK/anon_peak
+( peak=0; while kill -0 "$TB_PID" 2>/dev/null; do
+    anon=$(awk '/RssAnon/ {print $2}' "/proc/$TB_PID/status" 2>/dev/null || echo 0)
+    (( anon > peak )) && { peak=$anon; echo "$peak" >"$anon_peak_file"; }
+    sleep 0.05
+  done ) &
+SAMPLER_PID=$!
 echo "== POST grade-all-pending ($published pending)"
 wall=$(curl -sf -X POST -o "$WORK/report.json" -w '%{time_total}' "$URL/api/calibration/grade-all-pending")
 peak=$(awk '/VmHWM/ {print $2}' "/proc/$TB_PID/status")
+kill "$SAMPLER_PID"; wait "$SAMPLER_PID" 2>/dev/null || true
+anon_peak=$(cat "$anon_peak_file")
 [[ -n ${PERF_OUT:-} ]] && { kill -INT "$PERF_PID"; wait "$PERF_PID" || true; }
 graded=$(count grading)
-"$PY" - "$WORK/report.json" "$wall" "$graded" "$rss_before" "$peak" <<'PYEOF'
+"$PY" - "$WORK/report.json" "$wall" "$graded" "$rss_before" "$peak" "$anon_peak" <<'PYEOF'
 import json, sys
 report = json.load(open(sys.argv[1]))
-wall, graded, rss_before, peak = float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+wall, graded, rss_before, peak, anon_peak = float(sys.argv[2]), *map(int, sys.argv[3:7])
 print("by_outcome:", json.dumps(report["by_outcome"]), "skipped:", report["skipped"])
 print(f"RESULT graded={report['graded']} rows={graded} wall_s={wall:.2f} "
       f"publishes_per_s={report['graded'] / wall:.0f} server_elapsed_ms={report['elapsed_ms']:.0f} "
-      f"rss_before_mib={rss_before / 1024:.1f} peak_rss_mib={peak / 1024:.1f}")
+      f"rss_before_mib={rss_before / 1024:.1f} peak_rss_mib={peak / 1024:.1f} "
+      f"peak_anon_mib={anon_peak / 1024:.1f}")
 PYEOF

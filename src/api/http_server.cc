@@ -101,6 +101,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(Api& api, const HttpServer
             .port(options.port)
             .incoming_http_msg_limits(
                 restinio::incoming_http_msg_limits_t{}.max_body_size(kTransportBodyLimit))
+            .handle_request_timeout(options.request_timeout)
             .request_handler(std::move(handler)),
         options.io_threads);
     return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));

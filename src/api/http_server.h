@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,6 +25,10 @@ struct HttpServerOptions {
   // Threads for every other request, which may wait for the store; a slow write holds one
   // while the rest go on. Default 8.
   size_t threads = 8;
+  // How long one request may take before the connection is dropped. Batch jobs run inside a
+  // request (grade-all-pending over a million publishes takes tens of seconds), so it is long.
+  // Default 1 hour.
+  std::chrono::seconds request_timeout{3600};
 };
 
 class HttpServer {

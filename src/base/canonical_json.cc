@@ -245,6 +245,75 @@ Result<std::string> CanonicalJson(const nlohmann::json& value) {
   return out;
 }
 
+bool CanonicalObject::Key(std::string_view key) {
+  if (!error_.ok()) return false;
+  const bool ascii = std::all_of(key.begin(), key.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (!ascii || (!first_ && key <= last_key_)) {
+    error_ = InvalidArgument(std::string(key) + ": key out of canonical order or not ASCII");
+    return false;
+  }
+  if (!first_) out_.push_back(',');
+  first_ = false;
+  last_key_ = key;
+  AppendString(key, out_);
+  out_.push_back(':');
+  return true;
+}
+
+CanonicalObject& CanonicalObject::String(std::string_view key, std::string_view value) {
+  if (Key(key) && !AppendString(value, out_)) {
+    error_ = InvalidArgument(std::string(key) + ": not valid UTF-8");
+  }
+  return *this;
+}
+
+CanonicalObject& CanonicalObject::Number(std::string_view key, double value) {
+  if (!Key(key)) return *this;
+  if (!std::isfinite(value)) {
+    error_ = InvalidArgument(std::string(key) + ": not a finite number");
+  } else {
+    out_ += FormatJsonNumber(value);
+  }
+  return *this;
+}
+
+CanonicalObject& CanonicalObject::Integer(std::string_view key, int64_t value) {
+  if (Key(key)) AppendInteger(value, out_);
+  return *this;
+}
+
+CanonicalObject& CanonicalObject::Bool(std::string_view key, bool value) {
+  if (Key(key)) out_ += value ? "true" : "false";
+  return *this;
+}
+
+CanonicalObject& CanonicalObject::Null(std::string_view key) {
+  if (Key(key)) out_ += "null";
+  return *this;
+}
+
+CanonicalObject& CanonicalObject::Canonical(std::string_view key, std::string_view canonical) {
+  if (Key(key)) out_ += canonical;
+  return *this;
+}
+
+CanonicalObject& CanonicalObject::OptionalString(std::string_view key,
+                                                 const std::optional<std::string>& value) {
+  return value ? String(key, std::string_view(*value)) : Null(key);
+}
+
+CanonicalObject& CanonicalObject::OptionalNumber(std::string_view key,
+                                                 const std::optional<double>& value) {
+  return value ? Number(key, *value) : Null(key);
+}
+
+Result<std::string> CanonicalObject::Finish() {
+  if (!error_.ok()) return error_;
+  out_.push_back('}');
+  return std::move(out_);
+}
+
 std::string FormatJsonNumber(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";

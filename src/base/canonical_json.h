@@ -4,8 +4,11 @@
 // unmodified values.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 
@@ -36,5 +39,36 @@ Result<std::string> CanonicalJson(const nlohmann::json& value);
 // infinities give "NaN", "Infinity" and "-Infinity", which are not JSON; CanonicalJson
 // rejects them before calling this.
 std::string FormatJsonNumber(double value);
+
+// One JSON object written canonically member by member, without building a DOM first: the
+// same bytes CanonicalJson gives, for hot paths with fixed keys (ledger entries). Members must
+// be added in canonical order; with the ASCII keys it takes, that is plain byte order.
+// Thread-compatible.
+class CanonicalObject {
+ public:
+  CanonicalObject& String(std::string_view key, std::string_view value);
+  CanonicalObject& Number(std::string_view key, double value);
+  CanonicalObject& Integer(std::string_view key, int64_t value);
+  CanonicalObject& Bool(std::string_view key, bool value);
+  CanonicalObject& Null(std::string_view key);
+  // `canonical` must already be canonical JSON (a nested object written by CanonicalObject).
+  CanonicalObject& Canonical(std::string_view key, std::string_view canonical);
+  // Null when absent.
+  CanonicalObject& OptionalString(std::string_view key, const std::optional<std::string>& value);
+  CanonicalObject& OptionalNumber(std::string_view key, const std::optional<double>& value);
+
+  // The object's text; call it last, once. InvalidArgument naming the key if a key was out of order
+  // or not ASCII, a string was not valid UTF-8, or a number was NaN or infinite.
+  Result<std::string> Finish();
+
+ private:
+  // Appends `"key":` after checking its order; false (with error_ set) if it is out of order.
+  bool Key(std::string_view key);
+
+  std::string out_ = "{";
+  std::string last_key_;
+  bool first_ = true;
+  Status error_;
+};
 
 }  // namespace truthbook

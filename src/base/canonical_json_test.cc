@@ -290,3 +290,44 @@ TEST_F(CanonicalJsonTest, EqualDocumentsWrittenDifferentlyCanonicalizeEqually) {
 
 }  // namespace
 }  // namespace truthbook
+
+namespace truthbook {
+namespace {
+
+TEST(CanonicalObjectTest, WritesTheBytesCanonicalJsonGives) {
+  Result<std::string> inner =
+      CanonicalObject().Number("a", 1e21).Null("b").String("c", "é\t\"").Finish();
+  ASSERT_TRUE(inner.ok());
+  Result<std::string> outer = CanonicalObject()
+                                  .Bool("f", false)
+                                  .Integer("n", -9007199254740993)
+                                  .Canonical("o", *inner)
+                                  .OptionalNumber("x", std::optional<double>())
+                                  .OptionalString("y", std::optional<std::string>("z"))
+                                  .Finish();
+  ASSERT_TRUE(outer.ok());
+  nlohmann::json doc = {{"f", false},
+                        {"n", -9007199254740993},
+                        {"o", {{"a", 1e21}, {"b", nullptr}, {"c", "é\t\""}}},
+                        {"x", nullptr},
+                        {"y", "z"}};
+  EXPECT_EQ(*outer, CanonicalJson(doc).value());
+}
+
+TEST(CanonicalObjectTest, KeysOutOfOrderAreRefusedNamingTheKey) {
+  Result<std::string> r = CanonicalObject().Null("b").Null("a").Finish();
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "a: key out of canonical order or not ASCII");
+  EXPECT_EQ(CanonicalObject().Null("a").Null("a").Finish().status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(CanonicalObjectTest, InvalidUtf8AndNonFiniteNumbersAreRefused) {
+  EXPECT_EQ(CanonicalObject().String("s", "\xff").Finish().status().message(),
+            "s: not valid UTF-8");
+  EXPECT_EQ(CanonicalObject().Number("x", INFINITY).Finish().status().message(),
+            "x: not a finite number");
+}
+
+}  // namespace
+}  // namespace truthbook

@@ -51,29 +51,41 @@ Result<LedgerEntry> EventResultEntry(const EventResult& r) {
   return MakeEntry("event_result", r.result_id, std::move(record), r.recorded_at);
 }
 
+// Gradings are appended by the million (grade-all-pending), so their record is written
+// member by member (keys in canonical order) rather than through a JSON DOM; encoding_test
+// checks the bytes against CanonicalJson of the same record.
 Result<LedgerEntry> GradingEntry(const Grading& g) {
-  nlohmann::json record = {{"grading_id", g.grading_id},
-                           {"publish_id", g.publish_id},
-                           {"result_id", g.result_id},
-                           {"outcome", g.outcome},
-                           {"stake_convention", g.stake_convention},
-                           {"stake", g.stake},
-                           {"profit_units", g.profit_units},
-                           {"price_decimal", g.price_decimal},
-                           {"closing_snapshot_id", OrNull(g.closing_snapshot_id)},
-                           {"closing_price", OrNull(g.closing_price)},
-                           {"clv_price", OrNull(g.clv_price)},
-                           {"clv_fair", OrNull(g.clv_fair)},
-                           {"clv_prob_pts", OrNull(g.clv_prob_pts)},
-                           {"clv_note", OrNull(g.clv_note)},
-                           {"devig_method", g.devig_method},
-                           {"prob_used", g.prob_used},
-                           {"prob", g.prob},
-                           {"brier", OrNull(g.brier)},
-                           {"log_loss", OrNull(g.log_loss)},
-                           {"supersedes", OrNull(g.supersedes)},
-                           {"graded_at", FormatRfc3339(g.graded_at)}};
-  return MakeEntry("grading", g.grading_id, std::move(record), g.graded_at);
+  ASSIGN_OR_RETURN(std::string record,
+                   CanonicalObject()
+                       .OptionalNumber("brier", g.brier)
+                       .OptionalNumber("closing_price", g.closing_price)
+                       .OptionalString("closing_snapshot_id", g.closing_snapshot_id)
+                       .OptionalNumber("clv_fair", g.clv_fair)
+                       .OptionalString("clv_note", g.clv_note)
+                       .OptionalNumber("clv_price", g.clv_price)
+                       .OptionalNumber("clv_prob_pts", g.clv_prob_pts)
+                       .String("devig_method", g.devig_method)
+                       .String("graded_at", FormatRfc3339(g.graded_at))
+                       .String("grading_id", g.grading_id)
+                       .OptionalNumber("log_loss", g.log_loss)
+                       .String("outcome", g.outcome)
+                       .Number("price_decimal", g.price_decimal)
+                       .Number("prob", g.prob)
+                       .String("prob_used", g.prob_used)
+                       .Number("profit_units", g.profit_units)
+                       .String("publish_id", g.publish_id)
+                       .String("result_id", g.result_id)
+                       .Number("stake", g.stake)
+                       .String("stake_convention", g.stake_convention)
+                       .OptionalString("supersedes", g.supersedes)
+                       .Finish());
+  ASSIGN_OR_RETURN(std::string payload, CanonicalObject()
+                                            .String("kind", "grading")
+                                            .Canonical("record", record)
+                                            .Integer("v", kEncodingVersion)
+                                            .Finish());
+  std::string hash = Sha256Hex(payload);
+  return LedgerEntry{-1, "grading", g.grading_id, std::move(payload), std::move(hash), g.graded_at};
 }
 
 }  // namespace truthbook::ledger

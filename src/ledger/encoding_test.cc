@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "base/canonical_json.h"
+#include "base/sha256.h"
 #include "base/time.h"
 
 namespace truthbook::ledger {
@@ -60,6 +65,78 @@ TEST_F(LedgerEncodingTest, MalformedStatsAreAnErrorNotAnException) {
   EventResult r;
   r.player_stats_json = "[{";
   EXPECT_EQ(EventResultEntry(r).status().code(), StatusCode::kInvalidArgument);
+}
+
+// GradingEntry writes its bytes member by member; they must equal CanonicalJson of the same
+// record built as a JSON document, with every optional set and with every optional null.
+TEST_F(LedgerEncodingTest, GradingEntryEqualsCanonicalJsonOfTheRecord) {
+  Grading set{"0190a1b2-0000-7000-8000-000000000003",
+              "0190a1b2-0000-7000-8000-000000000001",
+              "0190a1b2-0000-7000-8000-000000000004",
+              "HALF_WIN",
+              "risk",
+              1.0,
+              0.45454545454545453,
+              1.0 + 10.0 / 11.0,
+              "0190a1b2-0000-7000-8000-000000000005",
+              1.8,
+              0.0606060606060606,
+              0.016528925619834878,
+              0.008658008658008698,
+              "line moved from \"-3.5\" to -4.5\n",
+              "multiplicative",
+              "calibrated",
+              0.56,
+              0.19359999999999997,
+              0.579818495252942,
+              "0190a1b2-0000-7000-8000-000000000006",
+              At("2026-11-26T19:30:00.123Z"),
+              7};
+  Grading null = set;
+  null.closing_snapshot_id = null.clv_note = null.supersedes = std::nullopt;
+  null.closing_price = null.clv_price = null.clv_fair = null.clv_prob_pts = std::nullopt;
+  null.brier = null.log_loss = std::nullopt;
+  for (const Grading& g : {set, null}) {
+    auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+    nlohmann::json record = {{"grading_id", g.grading_id},
+                             {"publish_id", g.publish_id},
+                             {"result_id", g.result_id},
+                             {"outcome", g.outcome},
+                             {"stake_convention", g.stake_convention},
+                             {"stake", g.stake},
+                             {"profit_units", g.profit_units},
+                             {"price_decimal", g.price_decimal},
+                             {"closing_snapshot_id", opt(g.closing_snapshot_id)},
+                             {"closing_price", opt(g.closing_price)},
+                             {"clv_price", opt(g.clv_price)},
+                             {"clv_fair", opt(g.clv_fair)},
+                             {"clv_prob_pts", opt(g.clv_prob_pts)},
+                             {"clv_note", opt(g.clv_note)},
+                             {"devig_method", g.devig_method},
+                             {"prob_used", g.prob_used},
+                             {"prob", g.prob},
+                             {"brier", opt(g.brier)},
+                             {"log_loss", opt(g.log_loss)},
+                             {"supersedes", opt(g.supersedes)},
+                             {"graded_at", FormatRfc3339(g.graded_at)}};
+    Result<std::string> expected =
+        CanonicalJson({{"kind", "grading"}, {"v", kEncodingVersion}, {"record", record}});
+    ASSERT_TRUE(expected.ok());
+    Result<LedgerEntry> entry = GradingEntry(g);
+    ASSERT_TRUE(entry.ok()) << entry.status().ToString();
+    EXPECT_EQ(entry->payload, *expected);
+    EXPECT_EQ(entry->entry_sha256, Sha256Hex(*expected));
+    EXPECT_EQ(entry->kind, "grading");
+    EXPECT_EQ(entry->record_id, g.grading_id);
+  }
+}
+
+TEST_F(LedgerEncodingTest, GradingEntryRefusesANonFiniteNumberNamingIt) {
+  Grading g;
+  g.prob = std::numeric_limits<double>::quiet_NaN();
+  Result<LedgerEntry> entry = GradingEntry(g);
+  EXPECT_EQ(entry.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(entry.status().message(), "prob: not a finite number");
 }
 
 }  // namespace
