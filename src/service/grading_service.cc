@@ -13,6 +13,7 @@
 #include "grading/score.h"
 #include "grading/settle.h"
 #include "ledger/encoding.h"
+#include "service/validate.h"
 
 namespace truthbook::service {
 namespace {
@@ -80,10 +81,6 @@ Result<const std::vector<ClosingSnapshotRow>*> ClosingCandidates(store::Reader& 
   return &cache.emplace(std::move(key), std::move(rows)).first->second;
 }
 
-std::string DevigGroup(const std::string& market, const std::string& selection) {
-  return market == "team_total" ? selection.substr(0, selection.find('_')) : "";
-}
-
 // The closing quote of the pick: in the newest candidate that quotes its selection, the quote
 // on the taken line if there is one, else the selection's first quote. Its fair probability
 // comes from de-vigging the quotes of the same group on the same |line|.
@@ -123,6 +120,24 @@ Result<std::optional<Closing>> FindClosing(const std::vector<ClosingSnapshotRow>
   return std::optional<Closing>();
 }
 
+// The leg a stored prediction bet. Stored predictions were validated, so a failure here means
+// a rule changed since (FailedPrecondition: grade-all-pending skips it and says why).
+Result<grading::Leg> LegOf(const ledger::Prediction& p) {
+  Result<grading::Market> market = grading::ParseMarket(p.market);
+  Result<grading::Side> side = grading::ParseSide(p.selection);
+  Status valid = !market.ok() ? market.status() : side.status();
+  grading::Leg leg;
+  if (valid.ok()) {
+    leg = {*market, *side, p.line.value_or(0)};
+    valid = grading::ValidateLeg(leg);
+  }
+  if (!valid.ok()) {
+    return FailedPrecondition("prediction: " + p.prediction_id +
+                              " cannot be settled: " + valid.message());
+  }
+  return leg;
+}
+
 // A grading ready to append: the record (without log_index) and its ledger entry.
 struct Settled {
   ledger::Grading grading;
@@ -149,14 +164,8 @@ Result<Settled> Settle(const Context& ctx, const GradingOptions& options, store:
                                 " unless a final result comes first");
     }
   } else if (r.status == "final") {
-    ASSIGN_OR_RETURN(grading::Market market, grading::ParseMarket(p.market));
-    ASSIGN_OR_RETURN(grading::Side side, grading::ParseSide(p.selection));
-    const grading::Leg leg{market, side, p.line.value_or(0)};
-    if (Status valid = grading::ValidateLeg(leg); !valid.ok()) {
-      return FailedPrecondition("prediction: " + p.prediction_id +
-                                " cannot be settled: " + valid.message());
-    }
-    if (market == grading::Market::kPlayerProp) {
+    ASSIGN_OR_RETURN(grading::Leg leg, LegOf(p));
+    if (leg.market == grading::Market::kPlayerProp) {
       ASSIGN_OR_RETURN(std::optional<double> stat, PropStat(r, p));
       outcome = grading::SettleProp(leg, stat);
     } else {
@@ -182,6 +191,14 @@ Result<Settled> Settle(const Context& ctx, const GradingOptions& options, store:
     g.log_loss = grading::LogLoss(g.prob, grading::Hit(outcome));
   }
 
+  g.supersedes = in.current_grading_id;
+  g.graded_at = now;
+  if (outcome == grading::Outcome::kVoid) {
+    g.clv_note = "void: no closing line value";
+    ASSIGN_OR_RETURN(ledger::LedgerEntry entry, ledger::GradingEntry(g));
+    return Settled{std::move(g), std::move(entry)};
+  }
+
   const std::string book = options.closing_book.value_or(p.book);
   ASSIGN_OR_RETURN(
       const std::vector<ClosingSnapshotRow>* candidates,
@@ -190,9 +207,7 @@ Result<Settled> Settle(const Context& ctx, const GradingOptions& options, store:
                         closing_cache));
   ASSIGN_OR_RETURN(std::optional<Closing> closing,
                    FindClosing(*candidates, p, options.devig_method));
-  if (outcome == grading::Outcome::kVoid) {
-    g.clv_note = "void: no closing line value";
-  } else if (!closing) {
+  if (!closing) {
     g.clv_note = "no closing snapshot: no " + book + " " + p.market + " odds quoting " +
                  p.selection + " captured at or before the start";
   } else {
@@ -209,8 +224,6 @@ Result<Settled> Settle(const Context& ctx, const GradingOptions& options, store:
       g.clv_note = clv.note;
     }
   }
-  g.supersedes = in.current_grading_id;
-  g.graded_at = now;
   ASSIGN_OR_RETURN(ledger::LedgerEntry entry, ledger::GradingEntry(g));
   return Settled{std::move(g), std::move(entry)};
 }

@@ -15,13 +15,6 @@ namespace {
 
 constexpr int kCleanupLimit = 10000;
 
-// The group a quote is de-vigged in: the two sides of a team total are one market per team;
-// every other market's quotes form one group.
-std::string DevigGroup(std::string_view market, std::string_view selection) {
-  if (market != "team_total") return "";
-  return std::string(selection.substr(0, selection.find('_')));
-}
-
 // Validates a capture and builds its snapshot (without id or times).
 Result<ledger::OddsSnapshot> NormalizeOdds(const CaptureSnapshotRequest& req,
                                            const std::string& prefix) {

@@ -78,6 +78,11 @@ Status ValidateSelection(std::string_view field, std::string_view market,
   return Status::Ok();
 }
 
+std::string DevigGroup(std::string_view market, std::string_view selection) {
+  if (market != "team_total") return "";
+  return std::string(selection.substr(0, selection.find('_')));
+}
+
 Status ValidateProbability(std::string_view field, double p) {
   if (std::isfinite(p) && p > 0 && p < 1) return Status::Ok();
   return InvalidArgument(Field(field, "must be a probability in (0, 1)"));

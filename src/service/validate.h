@@ -26,6 +26,10 @@ Status ValidateMarket(std::string_view field, std::string_view market);
 Status ValidateSelection(std::string_view field, std::string_view market,
                          std::string_view selection, const std::optional<double>& line);
 
+// The group a quote of `market` is de-vigged in: the two sides of a team total are one
+// market per team ("home", "away"); every other market's quotes form one group ("").
+std::string DevigGroup(std::string_view market, std::string_view selection);
+
 // OK when 0 < p < 1.
 Status ValidateProbability(std::string_view field, double p);
 
