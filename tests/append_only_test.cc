@@ -114,6 +114,19 @@ const std::vector<TableSpec>& LedgerTables() {
        .fresh_keys = "grading_id = grading_id || '-new', result_id = result_id || '-new', "
                      "log_index = log_index + 100, supersedes = 'grd-2'",
        .separate_rowid = false},  // log_index is the rowid
+      {.table = "calibration_versions",
+       .column = "method",
+       .fresh_keys = "calibration_version_id = calibration_version_id || '-new'"},
+      {.table = "calibration_segments",
+       .column = "fitted_on",
+       // One key of two columns: a row that keeps only one of them is a fresh segment.
+       .fresh_keys = "segment_key = segment_key || '-new'",
+       .separate_rowid = false},  // WITHOUT ROWID
+      {.table = "calibration_activations",
+       .column = "actor",
+       .keep_one_key = {"activation_id = activation_id || '-new'", "log_index = log_index + 100"},
+       .fresh_keys = "activation_id = activation_id || '-new', log_index = log_index + 100",
+       .separate_rowid = false},  // log_index is the rowid
   };
   return *specs;
 }
@@ -144,7 +157,8 @@ class AppendOnlyTest : public ::testing::Test {
   // Writes at least one row per ledger table through SqliteStore, then closes the store. Three
   // odds snapshots: "odds-used", read by sim run "run-1"; "odds-closing", the closing line of
   // grading "grd-1"; and "odds-free", neither. Two result revisions, each graded: "grd-2"
-  // (on "res-2") supersedes "grd-1" (on "res-1"). Log: pub-1, res-1, grd-1, res-2, grd-2.
+  // (on "res-2") supersedes "grd-1" (on "res-1"). Calibration version "cal-1" with two
+  // segments, made live by "act-1". Log: pub-1, res-1, grd-1, res-2, grd-2, act-1.
   void Populate() {
     ManualClock clock(At(0));
     Result<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(db_, clock);
@@ -223,6 +237,18 @@ class AppendOnlyTest : public ::testing::Test {
       ASSIGN_OR_RETURN(grading.log_index,
                        t.AppendLedgerEntry({-1, "grading", "grd-2", "{}", "sha-e4", At(16)}));
       RETURN_IF_ERROR(t.InsertGrading(grading));
+      RETURN_IF_ERROR(t.InsertCalibrationVersion(
+          {"cal-1", "isotonic", At(-43200), At(0), 2, R"({"training_days":30})",
+           R"({"brier":0.25})", R"({"brier":0.2})", "[]", true, "0123abc", At(17)}));
+      for (const std::string key : {"sport=basketball", "sport=basketball|tier=A"}) {
+        RETURN_IF_ERROR(t.InsertCalibrationSegment({"cal-1", key, "sport=basketball", "sport", 1,
+                                                    R"({"method":"isotonic"})", "{}", "[]"}));
+      }
+      ASSIGN_OR_RETURN(
+          int64_t activation_index,
+          t.AppendLedgerEntry({-1, "calibration_activation", "act-1", "{}", "sha-e5", At(18)}));
+      RETURN_IF_ERROR(t.InsertCalibrationActivation(
+          {"act-1", "cal-1", "scheduler", "", false, At(18), activation_index}));
       RETURN_IF_ERROR(t.InsertRejectedAttempt(
           {"rej-1", "publish", "pred-1", "req-2", "different body", "{}", At(14)}));
       return t.InsertSnapshotCleanup({"cleanup-1", At(-60), At(15), 0, "[]"});
@@ -419,10 +445,10 @@ TEST_F(AppendOnlyTest, InsertOrReplaceOfASecondGradingSupersedingTheSameOneIsRef
 }
 
 TEST_F(AppendOnlyTest, LedgerEntryWithAGapInLogIndexIsRefused) {
-  ASSERT_EQ(Query("SELECT MAX(log_index) FROM ledger_entries;"), "4\n");
+  ASSERT_EQ(Query("SELECT MAX(log_index) FROM ledger_entries;"), "5\n");
   ExpectRefused(
       "INSERT INTO ledger_entries (log_index, kind, record_id, payload, entry_sha256, "
-      "recorded_at) VALUES (6, 'publish', 'pub-x', '{}', 'sha', 0);",
+      "recorded_at) VALUES (7, 'publish', 'pub-x', '{}', 'sha', 0);",
       "log_index must be the next index");
 }
 

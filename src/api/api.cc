@@ -139,7 +139,8 @@ Api::Api(service::Context ctx, ApiOptions options)
       started_at_(ctx.clock.Now()),
       events_(ctx),
       snapshots_(ctx),
-      sim_runs_(ctx),
+      calibration_(ctx),
+      sim_runs_(ctx, &calibration_),
       publishing_(ctx),
       grading_(ctx, options.grading),
       idempotency_(ctx) {}
@@ -249,6 +250,25 @@ HttpResponse Api::Post(const HttpRequest& req, const std::string& route) {
   if (route == "grade-all-pending") {
     return Answer(grading_.GradeAllPending(), [](const auto& r) { return Json(200, Encode(r)); });
   }
+  if (route == "run-calibration-job") {
+    auto decoded = DecodeCalibrationJob(req.body, options_.auto_activate_calibration);
+    if (!decoded.ok()) return Problem(decoded.status());
+    return Answer(calibration_.RunJob(*decoded, "api"),
+                  [](const auto& r) { return Json(201, Encode(r)); });
+  }
+  if (auto id = RouteId(route, "activate-calibration/")) {
+    auto decoded = DecodeActivation(req.body);
+    if (!decoded.ok()) return Problem(decoded.status());
+    return Answer(calibration_.Activate(*id, decoded->force, decoded->reason, decoded->actor),
+                  [](const auto& a) { return Json(201, Encode(a)); });
+  }
+  if (route == "apply") {
+    auto decoded = DecodeApply(req.body);
+    if (!decoded.ok()) return Problem(decoded.status());
+    return Answer(
+        calibration_.Apply(decoded->sport, decoded->tier, decoded->market, decoded->probabilities),
+        [](const auto& a) { return Json(200, Encode(a)); });
+  }
   return Problem(NotFound("path: no POST endpoint " + req.path));
 }
 
@@ -267,6 +287,31 @@ HttpResponse Api::Get(const HttpRequest& req, const std::string& route) {
     return Answer(grading_.Get(*id), [](const auto& h) { return Json(200, Encode(h)); });
   }
   if (route == "grading-summary") return GradingSummary(req);
+  if (route == "calibration-versions") {
+    auto limit = DecodeLimit(req);
+    if (!limit.ok()) return Problem(limit.status());
+    return Answer(calibration_.ListVersions(*limit), [](const auto& rows) {
+      json items = json::array();
+      for (const auto& v : rows) items.push_back(Encode(v));
+      return Json(200, {{"items", items}, {"next_cursor", nullptr}});
+    });
+  }
+  if (route == "active-calibration") {
+    return Answer(calibration_.Active(), [](const auto& active) {
+      if (!active) {
+        return Problem(NotFound("active-calibration: no version has been activated"));
+      }
+      return Json(200, Encode(*active));
+    });
+  }
+  if (auto id = tail("calibration-segments/")) {
+    return Answer(calibration_.Segments(*id), [](const auto& rows) {
+      json items = json::array();
+      for (const auto& s : rows) items.push_back(Encode(s));
+      return Json(200, {{"items", items}, {"next_cursor", nullptr}});
+    });
+  }
+  if (route == "reliability") return Reliability(req);
   return Problem(NotFound("path: no GET endpoint " + req.path));
 }
 
@@ -331,6 +376,25 @@ HttpResponse Api::GradingSummary(const HttpRequest& req) {
                         *from,
                         *to};
   return Answer(grading_.Summary(q), [](const auto& s) { return Json(200, Encode(s)); });
+}
+
+HttpResponse Api::Reliability(const HttpRequest& req) {
+  std::optional<std::string> version = QueryText(req, "version");
+  if (!version) {
+    auto active = calibration_.Active();
+    if (!active.ok()) return Problem(active.status());
+    if (!*active) return Problem(NotFound("version: required (no version is active)"));
+    version = (*active)->version.calibration_version_id;
+  }
+  std::string segment = QueryText(req, "segment").value_or("global");
+  return Answer(calibration_.Segment(*version, segment), [](const auto& s) {
+    json metrics = json::parse(s.metrics_json, nullptr, false);
+    return Json(200, {{"calibration_version_id", s.calibration_version_id},
+                      {"segment", s.segment_key},
+                      {"fitted_on", s.fitted_on},
+                      {"metrics", metrics},
+                      {"bins", json::parse(s.bins_json, nullptr, false)}});
+  });
 }
 
 HttpResponse Api::CleanupSnapshots(const HttpRequest& req) {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 
+#include "service/calibration_service.h"
 #include "service/context.h"
 #include "service/event_service.h"
 #include "service/grading_service.h"
@@ -42,6 +43,9 @@ struct ApiOptions {
   std::chrono::days snapshot_retention{90};
   // Settings of grading (units convention, closing book, de-vig method, void window).
   service::GradingOptions grading;
+  // run-calibration-job activates a version whose gates pass unless the body says otherwise.
+  // Default false: a person activates.
+  bool auto_activate_calibration = false;
 };
 
 class Api {
@@ -72,12 +76,14 @@ class Api {
   HttpResponse ListPublished(const HttpRequest& req);
   HttpResponse CleanupSnapshots(const HttpRequest& req);
   HttpResponse GradingSummary(const HttpRequest& req);
+  HttpResponse Reliability(const HttpRequest& req);
 
   service::Context ctx_;
   ApiOptions options_;
   TimePoint started_at_;
   service::EventService events_;
   service::SnapshotService snapshots_;
+  service::CalibrationService calibration_;  // before sim_runs_, which borrows it
   service::SimRunService sim_runs_;
   service::PublishService publishing_;
   service::GradingService grading_;

@@ -1,5 +1,7 @@
 #include "api/codec.h"
 
+#include <algorithm>
+
 #include "api/json_fields.h"
 #include "base/canonical_json.h"
 #include "base/time.h"
@@ -159,6 +161,75 @@ Result<service::PublishRequest> DecodePublish(std::string_view body) {
   ASSIGN_OR_RETURN(std::optional<bool> official, o.OptBool("is_official"));
   r.is_official = official.value_or(true);
   r.body = std::string(body);
+  return r;
+}
+
+Result<service::CalibrationJobRequest> DecodeCalibrationJob(std::string_view body,
+                                                            bool auto_activate) {
+  ASSIGN_OR_RETURN(json doc, JsonObject::ParseBody(body.empty() ? "{}" : body));
+  JsonObject o(doc, "");
+  service::CalibrationJobRequest r;
+  r.auto_activate = auto_activate;
+  ASSIGN_OR_RETURN(std::optional<int64_t> days, o.OptInteger("training_days"));
+  if (days) r.training_days = *days;
+  ASSIGN_OR_RETURN(std::optional<std::string> method, o.OptString("method"));
+  if (method) r.method = *method;
+  ASSIGN_OR_RETURN(std::optional<int64_t> min_n, o.OptInteger("min_n"));
+  if (min_n) r.gates.min_n = *min_n;
+  ASSIGN_OR_RETURN(std::optional<double> reduction, o.OptNumber("min_ece_reduction"));
+  if (reduction) r.gates.min_ece_reduction = *reduction;
+  ASSIGN_OR_RETURN(std::optional<bool> brier, o.OptBool("brier_not_worse"));
+  if (brier) r.gates.brier_not_worse = *brier;
+  ASSIGN_OR_RETURN(std::optional<int64_t> min_segment_n, o.OptInteger("min_segment_n"));
+  if (min_segment_n) r.min_segment_n = *min_segment_n;
+  ASSIGN_OR_RETURN(std::optional<int64_t> folds, o.OptInteger("folds"));
+  if (folds) r.folds = static_cast<int>(std::clamp<int64_t>(*folds, -1, 1000));
+  ASSIGN_OR_RETURN(std::optional<bool> activate, o.OptBool("auto_activate"));
+  if (activate) r.auto_activate = *activate;
+  if (const json* by = o.Find("segment_by"); by != nullptr && !by->is_null()) {
+    if (!by->is_array()) return InvalidArgument("segment_by: must be an array of strings");
+    r.segment_by.clear();
+    for (size_t i = 0; i < by->size(); ++i) {
+      if (!(*by)[i].is_string()) {
+        return InvalidArgument("segment_by[" + std::to_string(i) + "]: must be a string");
+      }
+      r.segment_by.push_back((*by)[i].get<std::string>());
+    }
+  }
+  return r;
+}
+
+Result<ActivationRequest> DecodeActivation(std::string_view body) {
+  ASSIGN_OR_RETURN(json doc, JsonObject::ParseBody(body.empty() ? "{}" : body));
+  JsonObject o(doc, "");
+  ActivationRequest r;
+  ASSIGN_OR_RETURN(std::optional<bool> force, o.OptBool("force"));
+  r.force = force.value_or(false);
+  ASSIGN_OR_RETURN(std::optional<std::string> reason, o.OptString("reason"));
+  r.reason = reason.value_or("");
+  ASSIGN_OR_RETURN(std::optional<std::string> actor, o.OptString("actor"));
+  if (actor) r.actor = *actor;
+  return r;
+}
+
+Result<ApplyRequest> DecodeApply(std::string_view body) {
+  ASSIGN_OR_RETURN(json doc, JsonObject::ParseBody(body));
+  JsonObject o(doc, "");
+  ApplyRequest r;
+  ASSIGN_OR_RETURN(r.sport, o.String("sport"));
+  ASSIGN_OR_RETURN(r.tier, o.String("tier"));
+  ASSIGN_OR_RETURN(r.market, o.String("market"));
+  const json* ps = o.Find("probabilities");
+  if (ps == nullptr || !ps->is_array() || ps->empty()) {
+    return InvalidArgument("probabilities: must be a non-empty array of numbers");
+  }
+  if (ps->size() > 100000) return InvalidArgument("probabilities: at most 100000");
+  for (size_t i = 0; i < ps->size(); ++i) {
+    if (!(*ps)[i].is_number()) {
+      return InvalidArgument("probabilities[" + std::to_string(i) + "]: must be a number");
+    }
+    r.probabilities.push_back((*ps)[i].get<double>());
+  }
   return r;
 }
 
@@ -343,6 +414,60 @@ json Encode(const service::GradingSummary& s) {
           {"beat_close_rate", OrNull(s.beat_close_rate)},
           {"mean_brier", OrNull(s.mean_brier)},
           {"mean_log_loss", OrNull(s.mean_log_loss)}};
+}
+
+json Encode(const ledger::CalibrationVersion& v) {
+  return {{"calibration_version_id", v.calibration_version_id},
+          {"method", v.method},
+          {"training_from", FormatRfc3339(v.training_from)},
+          {"training_to", FormatRfc3339(v.training_to)},
+          {"n", v.n},
+          {"settings", Parsed(v.settings_json)},
+          {"metrics_before", Parsed(v.metrics_before_json)},
+          {"metrics_after", Parsed(v.metrics_after_json)},
+          {"gates", Parsed(v.gates_json)},
+          {"gates_passed", v.gates_passed},
+          {"code_version", v.code_version},
+          {"created_at", FormatRfc3339(v.created_at)}};
+}
+
+json Encode(const ledger::CalibrationSegment& s) {
+  return {{"calibration_version_id", s.calibration_version_id},
+          {"segment", s.segment_key},
+          {"fitted_on", s.fitted_on},
+          {"fallback", s.fallback},
+          {"n", s.n},
+          {"params", Parsed(s.params_json)},
+          {"metrics", Parsed(s.metrics_json)},
+          {"bins", Parsed(s.bins_json)}};
+}
+
+json Encode(const ledger::CalibrationActivation& a) {
+  return {{"activation_id", a.activation_id},
+          {"calibration_version_id", a.calibration_version_id},
+          {"actor", a.actor},
+          {"reason", a.reason},
+          {"forced", a.forced},
+          {"activated_at", FormatRfc3339(a.activated_at)},
+          {"log_index", a.log_index}};
+}
+
+json Encode(const service::CalibrationJobResult& r) {
+  json doc = Encode(r.version);
+  doc["segments"] = r.segments.size();
+  doc["activated"] = r.activation.has_value();
+  doc["activation"] = r.activation ? Encode(*r.activation) : json(nullptr);
+  return doc;
+}
+
+json Encode(const service::ActiveCalibration& a) {
+  return {{"activation", Encode(a.activation)}, {"version", Encode(a.version)}};
+}
+
+json Encode(const service::AppliedCalibration& a) {
+  return {{"calibration_version_id", a.calibration_version_id},
+          {"segment", a.segment},
+          {"calibrated", a.calibrated}};
 }
 
 json Encode(const ledger::SnapshotCleanup& c) {

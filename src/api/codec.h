@@ -8,6 +8,7 @@
 
 #include "base/status.h"
 #include "ledger/records.h"
+#include "service/calibration_service.h"
 #include "service/grading_service.h"
 #include "service/requests.h"
 #include "service/sim_run_service.h"
@@ -20,6 +21,27 @@ Result<service::CaptureInjuryRequest> DecodeCaptureInjury(std::string_view body)
 Result<service::SimRunRequest> DecodeSimRun(std::string_view body);
 Result<service::PublishRequest> DecodePublish(std::string_view body);
 Result<service::EventResultRequest> DecodeEventResult(std::string_view body);
+// run-calibration-job: the seed's {"training_days", "method"} plus optional gate settings
+// ("min_n", "min_ece_reduction", "brier_not_worse"), "min_segment_n", "segment_by", "folds"
+// and "auto_activate" (default `auto_activate`).
+Result<service::CalibrationJobRequest> DecodeCalibrationJob(std::string_view body,
+                                                            bool auto_activate);
+
+// activate-calibration/{id}: an empty body, or {"force", "reason", "actor"}.
+struct ActivationRequest {
+  bool force = false;
+  std::string reason;
+  std::string actor = "api";
+};
+Result<ActivationRequest> DecodeActivation(std::string_view body);
+
+struct ApplyRequest {
+  std::string sport;
+  std::string tier;
+  std::string market;
+  std::vector<double> probabilities;
+};
+Result<ApplyRequest> DecodeApply(std::string_view body);
 
 nlohmann::json Encode(const ledger::Event& e);
 nlohmann::json Encode(const ledger::OddsSnapshot& s);
@@ -34,6 +56,12 @@ nlohmann::json Encode(const ledger::Grading& g);
 nlohmann::json Encode(const service::GradingHistory& h);
 nlohmann::json Encode(const service::GradeAllReport& r);
 nlohmann::json Encode(const service::GradingSummary& s);
+nlohmann::json Encode(const ledger::CalibrationVersion& v);
+nlohmann::json Encode(const ledger::CalibrationSegment& s);
+nlohmann::json Encode(const ledger::CalibrationActivation& a);
+nlohmann::json Encode(const service::CalibrationJobResult& r);
+nlohmann::json Encode(const service::ActiveCalibration& a);
+nlohmann::json Encode(const service::AppliedCalibration& a);
 nlohmann::json Encode(const service::SimRunView& v);
 nlohmann::json Encode(const service::PredictionView& v);
 

@@ -24,13 +24,18 @@ HttpRequest Translate(const restinio::request_t& req) {
   HttpRequest out;
   out.method = req.header().method().c_str();
   out.path = Decode(req.header().path());
-  auto query =
-      restinio::try_parse_query<restinio::parse_query_traits::relaxed>(req.header().query());
-  if (query) {
-    for (const auto& [key, value] : *query) {
-      out.query.emplace(std::string(key.data(), key.size()),
-                        std::string(value.data(), value.size()));
-    }
+  // Our own split rather than RESTinio's query parser, which refuses a value holding '=' or
+  // '|' (segment keys such as "sport=NBA|tier=A" have both): pairs split on '&', key and
+  // value on the first '=', each percent-decoded ('+' stays '+').
+  std::string_view query(req.header().query().data(), req.header().query().size());
+  while (!query.empty()) {
+    std::string_view pair = query.substr(0, query.find('&'));
+    query.remove_prefix(std::min(query.size(), pair.size() + 1));
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    std::string_view key = pair.substr(0, eq);
+    std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    out.query.emplace(Decode({key.data(), key.size()}), Decode({value.data(), value.size()}));
   }
   out.body = req.body();
   out.idempotency_key = std::string(req.header().get_field_or("Idempotency-Key", ""));

@@ -16,6 +16,7 @@
 #include "api/http_server.h"
 #include "base/clock.h"
 #include "base/uuid.h"
+#include "cli/calib_commands.h"
 #include "cli/odds_commands.h"
 #include "grading/outcome.h"
 #include "odds/devig.h"
@@ -128,6 +129,10 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 24 * 365));
 
+  bool auto_activate = false;
+  serve->add_flag("--auto-activate-calibration", auto_activate,
+                  "run-calibration-job activates a version whose gates all pass");
+
   CLI::App* init_db = app.add_subcommand("init-db", "Create or migrate the database");
   init_db->add_option("--db", db, "SQLite database file (env TRUTHBOOK_DB)")->capture_default_str();
 
@@ -153,6 +158,27 @@ int main(int argc, char** argv) {
   devig->add_option("prices", prices, "Decimal prices D1 D2 [D3...]");
   devig->add_flag("--json", json, "Print one JSON document");
 
+  CLI::App* calib = app.add_subcommand("calib", "Fit, apply and measure calibration");
+  calib->require_subcommand(1);
+  std::string calib_method;
+  std::string model;
+  bool weights = false;
+  int bins = 10;
+  bool adaptive = false;
+  CLI::App* fit = calib->add_subcommand("fit", "Fit a calibrator to p,y[,w] CSV on stdin");
+  fit->add_option("--method", calib_method, "isotonic|platt|temperature|beta")->required();
+  fit->add_flag("--weights", weights, "The CSV has a third column: the weight");
+  fit->add_option("--out", model, "Where to write the model (JSON)")->required();
+  fit->add_flag("--json", json, "Print one JSON document");
+  CLI::App* apply = calib->add_subcommand("apply", "Calibrate one p per line on stdin");
+  apply->add_option("--model", model, "A model written by calib fit")->required();
+  CLI::App* metrics = calib->add_subcommand("metrics", "Calibration metrics of p,y[,w] on stdin");
+  metrics->add_option("--bins", bins, "Bins of the ECE family")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  metrics->add_flag("--adaptive", adaptive, "List equal-mass bins instead of equal-width ones");
+  metrics->add_flag("--json", json, "Print one JSON document");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --help-all, --version
@@ -171,6 +197,7 @@ int main(int argc, char** argv) {
     options.grading.devig_method = *devig_method;
     if (!closing_book.empty()) options.grading.closing_book = closing_book;
     options.grading.void_window = std::chrono::hours(void_window_hours);
+    options.auto_activate_calibration = auto_activate;
     return Serve(db, http, options);
   }
   if (*init_db) return InitDb(db);
@@ -186,5 +213,8 @@ int main(int argc, char** argv) {
     return OddsConvert(from, values[0], json);
   }
   if (*devig) return OddsDevig(method, prices, json);
+  if (*fit) return truthbook::cli::CalibFit(std::cin, calib_method, weights, model, json);
+  if (*apply) return truthbook::cli::CalibApply(std::cin, model);
+  if (*metrics) return truthbook::cli::CalibMetrics(std::cin, bins, adaptive, json);
   return 1;
 }

@@ -51,6 +51,16 @@ Result<LedgerEntry> EventResultEntry(const EventResult& r) {
   return MakeEntry("event_result", r.result_id, std::move(record), r.recorded_at);
 }
 
+Result<LedgerEntry> CalibrationActivationEntry(const CalibrationActivation& a) {
+  nlohmann::json record = {{"activation_id", a.activation_id},
+                           {"calibration_version_id", a.calibration_version_id},
+                           {"actor", a.actor},
+                           {"reason", a.reason},
+                           {"forced", a.forced},
+                           {"activated_at", FormatRfc3339(a.activated_at)}};
+  return MakeEntry("calibration_activation", a.activation_id, std::move(record), a.activated_at);
+}
+
 // Gradings are appended by the million (grade-all-pending), so their record is written
 // member by member (keys in canonical order) rather than through a JSON DOM; encoding_test
 // checks the bytes against CanonicalJson of the same record.

@@ -22,4 +22,7 @@ Result<LedgerEntry> EventResultEntry(const EventResult& result);
 // The ledger entry for a grading (log_index likewise not encoded).
 Result<LedgerEntry> GradingEntry(const Grading& grading);
 
+// The ledger entry for a calibration activation (log_index likewise not encoded).
+Result<LedgerEntry> CalibrationActivationEntry(const CalibrationActivation& activation);
+
 }  // namespace truthbook::ledger

@@ -159,6 +159,50 @@ struct Grading {
   friend bool operator==(const Grading&, const Grading&) = default;
 };
 
+// One fitted calibration (DESIGN §3 "Calibration"): the job's settings, its held-out metrics
+// before and after and its gate verdicts. Never overwritten; activation is a separate record.
+struct CalibrationVersion {
+  std::string calibration_version_id;
+  std::string method;  // isotonic | platt | temperature | beta
+  TimePoint training_from;
+  TimePoint training_to;
+  int64_t n = 0;                    // graded samples trained on
+  std::string settings_json;        // canonical JSON: training_days, segment_by, gates, folds
+  std::string metrics_before_json;  // held-out metrics of the raw probabilities
+  std::string metrics_after_json;   // held-out metrics of the cross-fitted calibration
+  std::string gates_json;           // [{"name", "value", "threshold", "passed"}]
+  bool gates_passed = false;
+  std::string code_version;  // the server build that fitted it
+  TimePoint created_at;
+  friend bool operator==(const CalibrationVersion&, const CalibrationVersion&) = default;
+};
+
+// The fit of one cohort within a version.
+struct CalibrationSegment {
+  std::string calibration_version_id;
+  std::string segment_key;   // "sport=NBA|tier=A|market=spread"
+  std::string fitted_on;     // the key of the pool actually fitted, after any fallback
+  std::string fallback;      // none | sport_market | sport | global
+  int64_t n = 0;             // samples in the segment itself
+  std::string params_json;   // the calibrator, as calibration::ToJson writes it
+  std::string metrics_json;  // held-out metrics before and after on the fitted pool
+  std::string bins_json;     // reliability bins after calibration (held out)
+  friend bool operator==(const CalibrationSegment&, const CalibrationSegment&) = default;
+};
+
+// Who made a version live, when and why. The active version at time t is the one of the
+// last activation at or before t.
+struct CalibrationActivation {
+  std::string activation_id;
+  std::string calibration_version_id;
+  std::string actor;    // "scheduler", "api", or the caller's name
+  std::string reason;   // why; required when forced
+  bool forced = false;  // activated although its gates failed
+  TimePoint activated_at;
+  int64_t log_index = -1;
+  friend bool operator==(const CalibrationActivation&, const CalibrationActivation&) = default;
+};
+
 // A conflicting replay, kept as evidence (DESIGN §3 "Publishing").
 struct RejectedAttempt {
   std::string attempt_id;
@@ -174,7 +218,7 @@ struct RejectedAttempt {
 // One entry of the append-only log. `payload` is the canonical encoding (docs/LEDGER.md).
 struct LedgerEntry {
   int64_t log_index = -1;
-  std::string kind;  // publish | event_result | grading
+  std::string kind;  // publish | event_result | grading | calibration_activation
   std::string record_id;
   std::string payload;
   std::string entry_sha256;  // SHA-256(payload), lowercase hex

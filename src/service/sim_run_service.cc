@@ -1,7 +1,10 @@
 #include "service/sim_run_service.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "service/validate.h"
 
@@ -74,6 +77,42 @@ Result<ledger::Prediction> NormalizePrediction(const PredictionRequest& p,
 
 }  // namespace
 
+Status SimRunService::Calibrate(std::vector<ledger::Prediction>& predictions) {
+  if (calibration_ == nullptr) return Status::Ok();
+  // The raw probabilities of each segment, mapped in one call per segment.
+  std::map<std::string, std::string> sport_of;  // event_id -> sport
+  std::map<std::tuple<std::string, std::string, std::string>, std::vector<size_t>> segments;
+  RETURN_IF_ERROR(ctx_.store.Read([&](store::Reader& r) -> Status {
+    for (size_t i = 0; i < predictions.size(); ++i) {
+      const ledger::Prediction& p = predictions[i];
+      if (p.calibrated_prob) continue;
+      auto sport = sport_of.find(p.event_id);
+      if (sport == sport_of.end()) {
+        ASSIGN_OR_RETURN(std::optional<ledger::Event> event, r.CurrentEvent(p.event_id));
+        if (!event) continue;  // Create reports the unknown event
+        sport = sport_of.emplace(p.event_id, event->sport).first;
+      }
+      segments[{sport->second, p.tier, p.market}].push_back(i);
+    }
+    return Status::Ok();
+  }));
+  for (const auto& [segment, members] : segments) {
+    std::vector<double> raw;
+    for (size_t i : members) raw.push_back(predictions[i].raw_prob);
+    const auto& [sport, tier, market] = segment;
+    Result<AppliedCalibration> applied = calibration_->Apply(sport, tier, market, raw);
+    if (applied.status().code() == StatusCode::kFailedPrecondition) continue;  // none live
+    RETURN_IF_ERROR(applied.status());
+    for (size_t k = 0; k < members.size(); ++k) {
+      ledger::Prediction& p = predictions[members[k]];
+      // A calibrated probability of exactly 0 or 1 is not a probability the ledger accepts.
+      p.calibrated_prob = std::clamp(applied->calibrated[k], 1e-6, 1 - 1e-6);
+      p.calibration_version_id = applied->calibration_version_id;
+    }
+  }
+  return Status::Ok();
+}
+
 Result<SimRunView> SimRunService::Create(const SimRunRequest& req) {
   RETURN_IF_ERROR(ValidateRun(req));
   TimePoint now = ctx_.clock.Now();
@@ -100,6 +139,7 @@ Result<SimRunView> SimRunService::Create(const SimRunRequest& req) {
     p.recorded_at = now;
     view.predictions.push_back(std::move(p));
   }
+  RETURN_IF_ERROR(Calibrate(view.predictions));
   RETURN_IF_ERROR(ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
     view.inputs.clear();
     for (size_t i = 0; i < req.inputs.size(); ++i) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ledger/records.h"
+#include "service/calibration_service.h"
 #include "service/context.h"
 #include "service/requests.h"
 
@@ -29,11 +30,15 @@ struct PredictionView {
 
 class SimRunService {
  public:
-  explicit SimRunService(Context ctx) : ctx_(ctx) {}
+  // `calibration` (nullable) calibrates predictions sent without calibrated_prob.
+  explicit SimRunService(Context ctx, CalibrationService* calibration = nullptr)
+      : ctx_(ctx), calibration_(calibration) {}
   SimRunService(const SimRunService&) = delete;
   SimRunService& operator=(const SimRunService&) = delete;
 
-  // Creates the run, its inputs and predictions. InvalidArgument names the bad field;
+  // Creates the run, its inputs and predictions. A prediction without calibrated_prob gets
+  // one from the active calibration version for its segment (sport, tier, market), with that
+  // version's id, when a version is active. InvalidArgument names the bad field;
   // NotFound names an unknown snapshot or event (inputs[i].snapshot_id,
   // predictions[i].event_id). Nothing is written on failure.
   Result<SimRunView> Create(const SimRunRequest& req);
@@ -43,7 +48,11 @@ class SimRunService {
   Result<PredictionView> GetPrediction(const std::string& prediction_id);
 
  private:
+  // Fills calibrated_prob and calibration_version_id of the predictions that lack them.
+  Status Calibrate(std::vector<ledger::Prediction>& predictions);
+
   Context ctx_;
+  CalibrationService* calibration_;
 };
 
 }  // namespace truthbook::service

@@ -96,6 +96,19 @@ struct GradingTotals {
   friend bool operator==(const GradingTotals&, const GradingTotals&) = default;
 };
 
+// One graded publish as calibration trains on it: its segment, the engine's raw probability
+// and the outcome of its current grading.
+struct TrainingRow {
+  TimePoint published_at;
+  std::string publish_id;
+  std::string sport;
+  std::string tier;
+  std::string market;
+  double raw_prob = 0;
+  std::string outcome;
+  friend bool operator==(const TrainingRow&, const TrainingRow&) = default;
+};
+
 // Where a snapshot id points, for lineage checks.
 struct SnapshotRef {
   std::string kind;  // odds_snapshot | injury_snapshot
@@ -152,6 +165,18 @@ class Reader {
   virtual Result<std::vector<ledger::Grading>> ListGradings(const std::string& publish_id) = 0;
   // Sums over current gradings matching `q`, one row per outcome present.
   virtual Result<std::vector<GradingTotals>> SumGradings(const GradingQuery& q) = 0;
+  // Publishes from `from` to `to` (inclusive, on published_at) whose current grading decided
+  // something (not PUSH or VOID), ordered by (published_at, publish_id): time order.
+  virtual Result<std::vector<TrainingRow>> ListTrainingRows(TimePoint from, TimePoint to) = 0;
+  // Newest first.
+  virtual Result<std::vector<ledger::CalibrationVersion>> ListCalibrationVersions(int limit) = 0;
+  virtual Result<std::optional<ledger::CalibrationVersion>> GetCalibrationVersion(
+      const std::string& id) = 0;
+  // By segment_key.
+  virtual Result<std::vector<ledger::CalibrationSegment>> ListCalibrationSegments(
+      const std::string& version_id) = 0;
+  // The last activation (the live version), if any.
+  virtual Result<std::optional<ledger::CalibrationActivation>> LatestActivation() = 0;
 
   // Entries with first <= log_index < first + limit, in order.
   virtual Result<std::vector<ledger::LedgerEntry>> ListLedgerEntries(int64_t first, int limit) = 0;
@@ -182,6 +207,13 @@ class WriteTxn : public Reader {
   // AlreadyExists when the publish already has a grading for g.result_id, or when
   // g.supersedes is already superseded.
   virtual Status InsertGrading(const ledger::Grading& g) = 0;
+  // AlreadyExists for an existing id (a version, or a version's segment key);
+  // FailedPrecondition for a segment of an unknown version.
+  virtual Status InsertCalibrationVersion(const ledger::CalibrationVersion& v) = 0;
+  virtual Status InsertCalibrationSegment(const ledger::CalibrationSegment& s) = 0;
+  // REQUIRES: a.log_index was just returned by AppendLedgerEntry in this transaction.
+  // FailedPrecondition for an unknown version.
+  virtual Status InsertCalibrationActivation(const ledger::CalibrationActivation& a) = 0;
   virtual Status InsertRejectedAttempt(const ledger::RejectedAttempt& a) = 0;
   virtual Status InsertSnapshotCleanup(const ledger::SnapshotCleanup& c) = 0;
   // Fails with FailedPrecondition when a sim run references the snapshot (the database

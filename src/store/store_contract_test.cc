@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <latch>
 #include <thread>
+#include <tuple>
 
 namespace truthbook::store {
 
@@ -21,6 +22,15 @@ static void PrintTo(const GradingTotals& t, std::ostream* os) {
       << ", clv_prob_pts_sum: " << t.clv_prob_pts_sum << ", clv_n: " << t.clv_n
       << ", beat_close_n: " << t.beat_close_n << ", brier_sum: " << t.brier_sum
       << ", log_loss_sum: " << t.log_loss_sum << ", scored_n: " << t.scored_n << "}";
+  os->precision(precision);
+}
+
+static void PrintTo(const TrainingRow& row, std::ostream* os) {
+  const std::streamsize precision = os->precision(17);
+  *os << "{published_at: " << row.published_at.time_since_epoch().count()
+      << " ms, publish_id: " << row.publish_id << ", sport: " << row.sport << ", tier: " << row.tier
+      << ", market: " << row.market << ", raw_prob: " << row.raw_prob
+      << ", outcome: " << row.outcome << "}";
   os->precision(precision);
 }
 
@@ -154,6 +164,21 @@ std::vector<std::string> GradingIds(const std::vector<ledger::Grading>& gradings
   std::vector<std::string> ids;
   for (const ledger::Grading& g : gradings) ids.push_back(g.grading_id);
   return ids;
+}
+std::vector<std::string> PublishIds(const std::vector<TrainingRow>& rows) {
+  std::vector<std::string> ids;
+  for (const TrainingRow& row : rows) ids.push_back(row.publish_id);
+  return ids;
+}
+std::vector<std::string> VersionIds(const std::vector<ledger::CalibrationVersion>& versions) {
+  std::vector<std::string> ids;
+  for (const ledger::CalibrationVersion& v : versions) ids.push_back(v.calibration_version_id);
+  return ids;
+}
+std::vector<std::string> SegmentKeys(const std::vector<ledger::CalibrationSegment>& segments) {
+  std::vector<std::string> keys;
+  for (const ledger::CalibrationSegment& s : segments) keys.push_back(s.segment_key);
+  return keys;
 }
 
 // ---- every insert comes back exactly ----
@@ -341,6 +366,9 @@ TEST_P(StoreContractTest, AbsentRowsReadAsEmptyNotAsErrors) {
       IsEmpty());
   EXPECT_THAT(Read([](Reader& r) { return r.SumGradings(GradingsWhere().Sport("nope")); }),
               IsEmpty());
+  EXPECT_EQ(Read([](Reader& r) { return r.GetCalibrationVersion("nope"); }), std::nullopt);
+  EXPECT_THAT(ListCalibrationSegments("nope"), IsEmpty());
+  EXPECT_THAT(ListTrainingRows(At(-100), At(-1)), IsEmpty());
 }
 
 // ---- lookups ----
@@ -669,6 +697,29 @@ TEST_P(StoreContractTest, EveryDuplicateKeyFailsWithAlreadyExistsAndTheWriteLeav
          r.log_index = index;
          return t.InsertEventResult(r);
        })},
+      {"calibration_version_id",
+       [&](WriteTxn& t) {
+         ledger::CalibrationVersion v = s.calibration;
+         v.method = "platt";
+         return t.InsertCalibrationVersion(v);
+       }},
+      {"calibration segment (calibration_version_id, segment_key)",
+       [&](WriteTxn& t) {
+         ledger::CalibrationSegment seg = s.segment;
+         seg.fallback = "none";
+         return t.InsertCalibrationSegment(seg);
+       }},
+      {"activation_id", with_new_entry([&](WriteTxn& t, int64_t index) {
+         ledger::CalibrationActivation a = s.activation;
+         a.log_index = index;
+         return t.InsertCalibrationActivation(a);
+       })},
+      {"activation log_index",
+       [&](WriteTxn& t) {
+         ledger::CalibrationActivation a = MakeActivation("act-other", "cal-1");
+         a.log_index = s.activation.log_index;
+         return t.InsertCalibrationActivation(a);
+       }},
       {"attempt_id", [&](WriteTxn& t) { return t.InsertRejectedAttempt(s.rejected); }},
       {"cleanup_id", [&](WriteTxn& t) { return t.InsertSnapshotCleanup(s.cleanup); }},
   };
@@ -684,7 +735,7 @@ TEST_P(StoreContractTest, EveryDuplicateKeyFailsWithAlreadyExistsAndTheWriteLeav
     });
     EXPECT_EQ(status.code(), StatusCode::kAlreadyExists) << status.ToString();
     EXPECT_EQ(CountRows(), counts_before);
-    EXPECT_EQ(LedgerSize(), 3);
+    EXPECT_EQ(LedgerSize(), kSeededLedgerSize);
     EXPECT_EQ(Read([](Reader& r) { return r.CurrentEvent("evt-fresh"); }), std::nullopt);
   }
   // The stored rows are untouched.
@@ -692,6 +743,9 @@ TEST_P(StoreContractTest, EveryDuplicateKeyFailsWithAlreadyExistsAndTheWriteLeav
   EXPECT_EQ(Read([](Reader& r) { return r.GetOddsSnapshot("odds-1"); }), s.odds);
   EXPECT_EQ(Read([](Reader& r) { return r.PublishForPrediction("pred-1"); }), s.publish);
   EXPECT_EQ(Read([](Reader& r) { return r.LatestResult("evt-1"); }), s.result);
+  EXPECT_EQ(Read([](Reader& r) { return r.GetCalibrationVersion("cal-1"); }), s.calibration);
+  EXPECT_THAT(ListCalibrationSegments("cal-1"), ElementsAre(s.segment));
+  EXPECT_EQ(LatestActivation(), s.activation);
 }
 
 TEST_P(StoreContractTest, ReadsInsideAWriteSeeItsOwnUncommittedWrites) {
@@ -1283,6 +1337,175 @@ TEST_P(StoreContractTest, CountRowsCountsGradings) {
   EXPECT_EQ(CountRows().at("grading"), 1);
 }
 
+// ---- calibration ----
+
+TEST_P(StoreContractTest, CalibrationVersionsRoundTripExactly) {
+  const ledger::CalibrationVersion passed = MakeCalibrationVersion("cal-passed");
+  ledger::CalibrationVersion failed = MakeCalibrationVersion("cal-failed", At(91));
+  failed.method = "platt";
+  failed.n = 0;
+  failed.settings_json = "{}";
+  failed.gates_json = R"([{"name":"min_n","passed":false,"threshold":200,"value":0}])";
+  failed.gates_passed = false;
+  ASSERT_OK(Insert(passed));
+  ASSERT_OK(Insert(failed));
+  EXPECT_EQ(Read([](Reader& r) { return r.GetCalibrationVersion("cal-passed"); }), passed);
+  EXPECT_EQ(Read([](Reader& r) { return r.GetCalibrationVersion("cal-failed"); }), failed);
+}
+
+TEST_P(StoreContractTest, CalibrationSegmentsRoundTripExactly) {
+  ASSERT_OK(Insert(MakeCalibrationVersion("cal-1")));
+  const ledger::CalibrationSegment fallen_back =
+      MakeCalibrationSegment("cal-1", "sport=basketball|tier=A|market=spread");
+  ledger::CalibrationSegment own = MakeCalibrationSegment("cal-1", "sport=basketball|tier=B");
+  own.fitted_on = own.segment_key;
+  own.fallback = "none";
+  own.n = std::numeric_limits<int64_t>::max();
+  own.params_json = R"({"a":-1.0000000000000002,"b":5e-324,"method":"platt"})";
+  own.bins_json = "[]";
+  ASSERT_OK(Insert(fallen_back));
+  ASSERT_OK(Insert(own));
+  EXPECT_THAT(ListCalibrationSegments("cal-1"), ElementsAre(fallen_back, own));
+}
+
+TEST_P(StoreContractTest, CalibrationActivationRoundTripsWithItsLogIndex) {
+  ASSERT_OK(Insert(MakeCalibrationVersion("cal-1")));
+  ASSERT_OK(SeedPublished("pub-1", "basketball", "web", At(40)));  // log 0
+  Result<ledger::CalibrationActivation> forced = InsertActivated(MakeActivation("act-1", "cal-1"));
+  ASSERT_OK(forced);
+  EXPECT_EQ(forced->log_index, 1);
+  EXPECT_EQ(LatestActivation(), *forced);
+  std::vector<ledger::LedgerEntry> entries = ListLedger(1, 10);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].kind, "calibration_activation");
+  EXPECT_EQ(entries[0].record_id, "act-1");
+
+  ledger::CalibrationActivation routine = MakeActivation("act-2", "cal-1", At(96));
+  routine.actor = "scheduler";
+  routine.reason = "";
+  routine.forced = false;
+  Result<ledger::CalibrationActivation> activated = InsertActivated(routine);
+  ASSERT_OK(activated);
+  EXPECT_EQ(activated->log_index, 2);
+  EXPECT_EQ(LatestActivation(), *activated);
+}
+
+TEST_P(StoreContractTest, ActivationOfAnUnknownVersionFailsWithFailedPreconditionAndLeavesNothing) {
+  ASSERT_OK(Insert(MakeCalibrationVersion("cal-1")));
+  Result<ledger::CalibrationActivation> live = InsertActivated(MakeActivation("act-1", "cal-1"));
+  ASSERT_OK(live);
+  const std::map<std::string, int64_t> counts_before = CountRows();
+
+  Result<ledger::CalibrationActivation> unknown =
+      InsertActivated(MakeActivation("act-2", "cal-missing"));
+  EXPECT_EQ(unknown.status().code(), StatusCode::kFailedPrecondition)
+      << unknown.status().ToString();
+  EXPECT_EQ(CountRows(), counts_before);
+  EXPECT_EQ(LedgerSize(), 1);
+  EXPECT_EQ(LatestActivation(), *live);
+}
+
+TEST_P(StoreContractTest, SegmentOfAnUnknownVersionFailsWithFailedPreconditionAndLeavesNothing) {
+  ASSERT_OK(Insert(MakeCalibrationVersion("cal-1")));
+  const std::map<std::string, int64_t> counts_before = CountRows();
+  Status s = Insert(MakeCalibrationSegment("cal-missing", "global"));
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_EQ(CountRows(), counts_before);
+  EXPECT_THAT(ListCalibrationSegments("cal-missing"), IsEmpty());
+}
+
+TEST_P(StoreContractTest, LatestActivationIsTheOneWithTheHighestLogIndex) {
+  EXPECT_EQ(LatestActivation(), std::nullopt);
+  ASSERT_OK(Insert(MakeCalibrationVersion("cal-a")));
+  ASSERT_OK(Insert(MakeCalibrationVersion("cal-b")));
+  EXPECT_EQ(LatestActivation(), std::nullopt);  // a version alone is not live
+
+  // Activation times fall and ids are out of order: only the log explains which is last.
+  // Activating cal-a again after cal-b makes it live again.
+  for (const auto& [activation_id, version_id, minute] :
+       std::vector<std::tuple<std::string, std::string, int>>{
+           {"act-z", "cal-a", 300}, {"act-a", "cal-b", 200}, {"act-m", "cal-a", 100}}) {
+    Result<ledger::CalibrationActivation> activated =
+        InsertActivated(MakeActivation(activation_id, version_id, At(minute)));
+    ASSERT_OK(activated);
+    EXPECT_EQ(LatestActivation(), *activated);
+  }
+  EXPECT_EQ(CountRows().at("calibration_activations"), 3);
+}
+
+TEST_P(StoreContractTest, ListCalibrationVersionsIsNewestFirstUpToTheLimit) {
+  // Neither id order nor insertion order is creation order.
+  for (const auto& [version_id, minute] : std::vector<std::pair<std::string, int>>{
+           {"cal-x", 2}, {"cal-m", 4}, {"cal-z", 1}, {"cal-a", 3}}) {
+    ASSERT_OK(Insert(MakeCalibrationVersion(version_id, At(minute))));
+  }
+  EXPECT_THAT(VersionIds(ListCalibrationVersions(10)),
+              ElementsAre("cal-m", "cal-a", "cal-x", "cal-z"));
+  EXPECT_THAT(ListCalibrationVersions(2), ElementsAre(MakeCalibrationVersion("cal-m", At(4)),
+                                                      MakeCalibrationVersion("cal-a", At(3))));
+  EXPECT_THAT(VersionIds(ListCalibrationVersions(1)), ElementsAre("cal-m"));
+}
+
+TEST_P(StoreContractTest, ListCalibrationSegmentsIsByKeyAndOfThatVersionOnly) {
+  ASSERT_OK(Insert(MakeCalibrationVersion("cal-1")));
+  ASSERT_OK(Insert(MakeCalibrationVersion("cal-2")));
+  for (const std::string key :
+       {"sport=hockey", "sport=basketball|tier=B", "global", "sport=basketball|tier=A"}) {
+    ASSERT_OK(Insert(MakeCalibrationSegment("cal-1", key)));
+  }
+  // The same key in another version is another segment.
+  ASSERT_OK(Insert(MakeCalibrationSegment("cal-2", "sport=basketball|tier=A")));
+
+  EXPECT_THAT(
+      SegmentKeys(ListCalibrationSegments("cal-1")),
+      ElementsAre("global", "sport=basketball|tier=A", "sport=basketball|tier=B", "sport=hockey"));
+  EXPECT_THAT(ListCalibrationSegments("cal-2"),
+              ElementsAre(MakeCalibrationSegment("cal-2", "sport=basketball|tier=A")));
+  EXPECT_EQ(CountRows().at("calibration_segments"), 5);
+}
+
+// ---- calibration training rows ----
+
+TEST_P(StoreContractTest, ListTrainingRowsHasEachDecidedCurrentGradingOnceByTimeThenId) {
+  ASSERT_OK(SeedTrainingHistory());
+  // Not PUSH, VOID, ungraded, or regraded to a PUSH; a regraded publish appears once.
+  EXPECT_THAT(PublishIds(ListTrainingRows(At(0), At(100))),
+              ElementsAre("pub-early", "pub-from", "pub-tie-a", "pub-tie-b", "pub-regraded",
+                          "pub-half-loss", "pub-from-void", "pub-to", "pub-late"));
+}
+
+TEST_P(StoreContractTest, ListTrainingRowsCarryTheSegmentTheRawProbabilityAndTheCurrentOutcome) {
+  ASSERT_OK(SeedTrainingHistory());
+  // pub-tie-b's sport is its event's current revision's; pub-regraded and pub-from-void have
+  // the outcome of the grading that superseded their first.
+  EXPECT_THAT(
+      ListTrainingRows(At(20), At(27)),
+      ElementsAre(
+          TrainingRow{At(20), "pub-tie-a", "basketball", "C", "total", 2.0 / 3.0, "HALF_WIN"},
+          TrainingRow{At(20), "pub-tie-b", "soccer", "B", "spread", 1.0 / 3.0, "LOSS"},
+          TrainingRow{At(24), "pub-regraded", "basketball", "B", "moneyline", 0.1 + 0.2, "LOSS"},
+          TrainingRow{At(25), "pub-half-loss", "basketball", "B", "moneyline", 0.1 + 0.2,
+                      "HALF_LOSS"},
+          TrainingRow{At(27), "pub-from-void", "basketball", "B", "moneyline", 0.1 + 0.2, "WIN"}));
+}
+
+TEST_P(StoreContractTest, ListTrainingRowsRangeIsInclusiveAtBothEnds) {
+  ASSERT_OK(SeedTrainingHistory());
+  EXPECT_THAT(PublishIds(ListTrainingRows(At(10), At(30))),
+              ElementsAre("pub-from", "pub-tie-a", "pub-tie-b", "pub-regraded", "pub-half-loss",
+                          "pub-from-void", "pub-to"));
+  EXPECT_THAT(PublishIds(ListTrainingRows(At(20), At(20))), ElementsAre("pub-tie-a", "pub-tie-b"));
+  EXPECT_THAT(PublishIds(ListTrainingRows(At(9), At(9))), ElementsAre("pub-early"));
+  EXPECT_THAT(PublishIds(ListTrainingRows(At(31), At(31))), ElementsAre("pub-late"));
+  // No decided publish lies in [21, 23].
+  EXPECT_THAT(ListTrainingRows(At(21), At(23)), IsEmpty());
+  // A bound one millisecond off excludes the publish at it.
+  EXPECT_THAT(
+      PublishIds(ListTrainingRows(At(10) + std::chrono::milliseconds(1),
+                                  At(30) - std::chrono::milliseconds(1))),
+      ElementsAre("pub-tie-a", "pub-tie-b", "pub-regraded", "pub-half-loss", "pub-from-void"));
+}
+
 // ---- idempotency ----
 
 TEST_P(StoreContractTest, IdempotentResponseFirstWriterWins) {
@@ -1304,7 +1527,7 @@ TEST_P(StoreContractTest, CountRowsHasEveryLedgerTable) {
   ASSERT_OK(SeedEveryTable());
   std::map<std::string, int64_t> seeded = CountRows();
   for (const std::string& table : LedgerTables()) {
-    EXPECT_EQ(seeded[table], table == "ledger_entries" ? 3 : 1) << table;
+    EXPECT_EQ(seeded[table], table == "ledger_entries" ? kSeededLedgerSize : 1) << table;
   }
 }
 

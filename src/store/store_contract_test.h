@@ -105,10 +105,21 @@ inline void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << back
 
 // The tables DESIGN §2 calls the ledger; CountRows() must report each of them.
 inline const std::vector<std::string>& LedgerTables() {
-  static const auto* tables = new std::vector<std::string>{
-      "events",         "odds_snapshots",    "injury_snapshots",      "sim_runs",
-      "sim_run_inputs", "predictions",       "published_predictions", "event_results",
-      "grading",        "rejected_attempts", "ledger_entries",        "snapshot_cleanups"};
+  static const auto* tables = new std::vector<std::string>{"events",
+                                                           "odds_snapshots",
+                                                           "injury_snapshots",
+                                                           "sim_runs",
+                                                           "sim_run_inputs",
+                                                           "predictions",
+                                                           "published_predictions",
+                                                           "event_results",
+                                                           "grading",
+                                                           "calibration_versions",
+                                                           "calibration_segments",
+                                                           "calibration_activations",
+                                                           "rejected_attempts",
+                                                           "ledger_entries",
+                                                           "snapshot_cleanups"};
   return *tables;
 }
 
@@ -306,6 +317,56 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
     };
   }
 
+  // A version trained on the 30 days before At(0), whose gates passed. Its JSON texts hold
+  // doubles that are not exact in binary and non-ASCII text: they must come back byte for byte.
+  static ledger::CalibrationVersion MakeCalibrationVersion(const std::string& version_id,
+                                                           TimePoint created_at = At(90)) {
+    return ledger::CalibrationVersion{
+        .calibration_version_id = version_id,
+        .method = "isotonic",
+        .training_from = At(-30 * 1440),
+        .training_to = At(0),
+        .n = int64_t{1} << 40,
+        .settings_json = R"({"folds":5,"gates":{"min_n":200},"segment_by":["sport","tier"],)"
+                         R"("training_days":30})",
+        .metrics_before_json = R"({"brier":0.30000000000000004,"ece":0.1,"log_loss":0.6931})",
+        .metrics_after_json = R"({"brier":0.2499999999999999,"ece":1e-17,"log_loss":0.69})",
+        .gates_json = R"([{"name":"brier_gain","passed":true,"threshold":0,"value":0.05}])",
+        .gates_passed = true,
+        .code_version = "0123456789abcdef+dirty (été)",
+        .created_at = created_at + std::chrono::milliseconds(789),
+    };
+  }
+
+  static ledger::CalibrationSegment MakeCalibrationSegment(const std::string& version_id,
+                                                           const std::string& segment_key) {
+    return ledger::CalibrationSegment{
+        .calibration_version_id = version_id,
+        .segment_key = segment_key,
+        .fitted_on = "sport=basketball",
+        .fallback = "sport",
+        .n = 37,
+        .params_json = R"({"method":"isotonic","x":[0.1,0.30000000000000004],"y":[0.2,1]})",
+        .metrics_json = R"({"after":{"brier":0.2},"before":{"brier":0.3333333333333333}})",
+        .bins_json = R"([{"lo":0,"hi":0.5,"mean_p":0.25,"n":3,"rate":0.3333333333333333}])",
+    };
+  }
+
+  // An activation forced past failed gates, so that every field differs from its default.
+  static ledger::CalibrationActivation MakeActivation(const std::string& activation_id,
+                                                      const std::string& version_id,
+                                                      TimePoint activated_at = At(95)) {
+    return ledger::CalibrationActivation{
+        .activation_id = activation_id,
+        .calibration_version_id = version_id,
+        .actor = "ops: J. Doe",
+        .reason = "rollback after a feed outage\nsee ticket 42",
+        .forced = true,
+        .activated_at = activated_at,
+        .log_index = -1,
+    };
+  }
+
   static ledger::LedgerEntry MakeEntry(const std::string& record_id,
                                        const std::string& kind = "publish") {
     return ledger::LedgerEntry{
@@ -373,6 +434,12 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
   Status Insert(const ledger::Prediction& p) {
     return Write([&](WriteTxn& t) { return t.InsertPrediction(p); });
   }
+  Status Insert(const ledger::CalibrationVersion& v) {
+    return Write([&](WriteTxn& t) { return t.InsertCalibrationVersion(v); });
+  }
+  Status Insert(const ledger::CalibrationSegment& s) {
+    return Write([&](WriteTxn& t) { return t.InsertCalibrationSegment(s); });
+  }
   Status Insert(const ledger::RejectedAttempt& a) {
     return Write([&](WriteTxn& t) { return t.InsertRejectedAttempt(a); });
   }
@@ -400,6 +467,16 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
       return t.InsertEventResult(r);
     }));
     return r;
+  }
+
+  // The same for a calibration activation.
+  Result<ledger::CalibrationActivation> InsertActivated(ledger::CalibrationActivation a) {
+    RETURN_IF_ERROR(Write([&](WriteTxn& t) -> Status {
+      ASSIGN_OR_RETURN(a.log_index,
+                       t.AppendLedgerEntry(MakeEntry(a.activation_id, "calibration_activation")));
+      return t.InsertCalibrationActivation(a);
+    }));
+    return a;
   }
 
   // Stores event `event_id` of `sport` (unless it exists), a sim run "run-<prediction_id>" and
@@ -432,6 +509,100 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
     return SeedPublished("pub-5", "hockey", "email", At(4)).status();
   }
 
+  // Graded publishes for the training-row tests. Each is a prediction on "evt-nba" (basketball)
+  // or "evt-soccer" (recorded as football, then corrected to soccer by a second revision after
+  // everything else), graded on the event's result revisions in turn, each grading superseding
+  // the one before:
+  //   publish          minute  gradings    event       tier  market     raw_prob
+  //   pub-early          9     WIN         evt-nba     B     moneyline  0.1 + 0.2
+  //   pub-from          10     WIN         evt-nba     A     moneyline  0.1 + 0.2
+  //   pub-tie-b         20     LOSS        evt-soccer  B     spread     1 / 3
+  //   pub-tie-a         20     HALF_WIN    evt-nba     C     total      2 / 3
+  //   pub-push          21     PUSH
+  //   pub-void          22     VOID
+  //   pub-ungraded      23     (none)
+  //   pub-regraded      24     WIN, LOSS
+  //   pub-half-loss     25     HALF_LOSS
+  //   pub-to-push       26     WIN, PUSH
+  //   pub-from-void     27     VOID, WIN
+  //   pub-to            30     LOSS
+  //   pub-late          31     WIN
+  // Blank columns are as pub-early's. The log follows this table, so pub-tie-b precedes
+  // pub-tie-a: only the id explains their order in a listing.
+  Status SeedTrainingHistory() {
+    struct Graded {
+      std::string publish_id;
+      int published_minute = 0;
+      std::vector<std::string> outcomes = {};
+      std::string event_id = "evt-nba";
+      std::string tier = "B";
+      std::string market = "moneyline";
+      double raw_prob = 0.1 + 0.2;
+    };
+    const std::vector<Graded> graded = {
+        {.publish_id = "pub-early", .published_minute = 9, .outcomes = {"WIN"}},
+        {.publish_id = "pub-from", .published_minute = 10, .outcomes = {"WIN"}, .tier = "A"},
+        {.publish_id = "pub-tie-b",
+         .published_minute = 20,
+         .outcomes = {"LOSS"},
+         .event_id = "evt-soccer",
+         .market = "spread",
+         .raw_prob = 1.0 / 3.0},
+        {.publish_id = "pub-tie-a",
+         .published_minute = 20,
+         .outcomes = {"HALF_WIN"},
+         .tier = "C",
+         .market = "total",
+         .raw_prob = 2.0 / 3.0},
+        {.publish_id = "pub-push", .published_minute = 21, .outcomes = {"PUSH"}},
+        {.publish_id = "pub-void", .published_minute = 22, .outcomes = {"VOID"}},
+        {.publish_id = "pub-ungraded", .published_minute = 23},
+        {.publish_id = "pub-regraded", .published_minute = 24, .outcomes = {"WIN", "LOSS"}},
+        {.publish_id = "pub-half-loss", .published_minute = 25, .outcomes = {"HALF_LOSS"}},
+        {.publish_id = "pub-to-push", .published_minute = 26, .outcomes = {"WIN", "PUSH"}},
+        {.publish_id = "pub-from-void", .published_minute = 27, .outcomes = {"VOID", "WIN"}},
+        {.publish_id = "pub-to", .published_minute = 30, .outcomes = {"LOSS"}},
+        {.publish_id = "pub-late", .published_minute = 31, .outcomes = {"WIN"}},
+    };
+    RETURN_IF_ERROR(Write([&](WriteTxn& t) -> Status {
+      RETURN_IF_ERROR(t.InsertEvent(MakeEvent("evt-nba")));
+      RETURN_IF_ERROR(t.InsertEvent(MakeEvent("evt-soccer", 1, "football")));
+      return t.InsertSimRun(MakeSimRun("run-1"));
+    }));
+    // Two result revisions of each event: "res-<event>-1" and its correction "res-<event>-2".
+    for (const std::string event_id : {"evt-nba", "evt-soccer"}) {
+      ledger::EventResult correction = MakeResult("res-" + event_id + "-2", event_id, 2);
+      correction.supersedes = "res-" + event_id + "-1";
+      RETURN_IF_ERROR(InsertRecorded(MakeResult("res-" + event_id + "-1", event_id)).status());
+      RETURN_IF_ERROR(InsertRecorded(correction).status());
+    }
+    for (const Graded& row : graded) {
+      ledger::Prediction prediction =
+          MakePrediction("pred-" + row.publish_id, "run-1", row.event_id);
+      prediction.tier = row.tier;
+      prediction.market = row.market;
+      prediction.raw_prob = row.raw_prob;
+      RETURN_IF_ERROR(Insert(prediction));
+      RETURN_IF_ERROR(InsertPublished(MakePublish(row.publish_id, prediction.prediction_id,
+                                                  At(row.published_minute)))
+                          .status());
+      std::optional<std::string> previous;
+      for (size_t k = 0; k < row.outcomes.size(); ++k) {
+        const std::string revision = std::to_string(k + 1);
+        ledger::Grading g = MakeGrading("grd-" + row.publish_id + "-" + revision, row.publish_id,
+                                        "res-" + row.event_id + "-" + revision);
+        g.outcome = row.outcomes[k];
+        g.supersedes = previous;
+        RETURN_IF_ERROR(Write([&](WriteTxn& t) -> Status {
+          ASSIGN_OR_RETURN(g.log_index, t.AppendLedgerEntry(MakeEntry(g.grading_id, "grading")));
+          return t.InsertGrading(g);
+        }));
+        previous = g.grading_id;
+      }
+    }
+    return Insert(MakeEvent("evt-soccer", 2, "soccer"));
+  }
+
   // What SeedEveryTable() stored: one row in every ledger table.
   struct Seeded {
     ledger::Event event = MakeEvent("evt-1");
@@ -443,9 +614,15 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
     ledger::Publish publish = MakePublish("pub-1", "pred-1");
     ledger::EventResult result = MakeResult("res-1");
     ledger::Grading grading = MakeGrading("grd-1", "pub-1", "res-1");
+    ledger::CalibrationVersion calibration = MakeCalibrationVersion("cal-1");
+    ledger::CalibrationSegment segment =
+        MakeCalibrationSegment("cal-1", "sport=basketball|tier=B|market=moneyline");
+    ledger::CalibrationActivation activation = MakeActivation("act-1", "cal-1");
     ledger::RejectedAttempt rejected = MakeRejected("rej-1");
     ledger::SnapshotCleanup cleanup = MakeCleanup("cleanup-1");
   };
+  // The ledger entries SeedEveryTable() appends: publish, result, grading, activation.
+  static constexpr int64_t kSeededLedgerSize = 4;
 
   // Writes `seeded` in one transaction (filling in the log indexes) and returns the status.
   static Status WriteAll(WriteTxn& t, Seeded& seeded) {
@@ -462,6 +639,11 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
     RETURN_IF_ERROR(t.InsertEventResult(seeded.result));
     ASSIGN_OR_RETURN(seeded.grading.log_index, t.AppendLedgerEntry(MakeEntry("grd-1", "grading")));
     RETURN_IF_ERROR(t.InsertGrading(seeded.grading));
+    RETURN_IF_ERROR(t.InsertCalibrationVersion(seeded.calibration));
+    RETURN_IF_ERROR(t.InsertCalibrationSegment(seeded.segment));
+    ASSIGN_OR_RETURN(seeded.activation.log_index,
+                     t.AppendLedgerEntry(MakeEntry("act-1", "calibration_activation")));
+    RETURN_IF_ERROR(t.InsertCalibrationActivation(seeded.activation));
     RETURN_IF_ERROR(t.InsertRejectedAttempt(seeded.rejected));
     return t.InsertSnapshotCleanup(seeded.cleanup);
   }
@@ -513,6 +695,18 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
   }
   std::vector<ledger::LedgerEntry> ListLedger(int64_t first, int limit) {
     return Read([&](Reader& r) { return r.ListLedgerEntries(first, limit); });
+  }
+  std::vector<TrainingRow> ListTrainingRows(TimePoint from, TimePoint to) {
+    return Read([&](Reader& r) { return r.ListTrainingRows(from, to); });
+  }
+  std::vector<ledger::CalibrationVersion> ListCalibrationVersions(int limit) {
+    return Read([&](Reader& r) { return r.ListCalibrationVersions(limit); });
+  }
+  std::vector<ledger::CalibrationSegment> ListCalibrationSegments(const std::string& version_id) {
+    return Read([&](Reader& r) { return r.ListCalibrationSegments(version_id); });
+  }
+  std::optional<ledger::CalibrationActivation> LatestActivation() {
+    return Read([](Reader& r) { return r.LatestActivation(); });
   }
 
   static std::vector<std::string> Ids(const std::vector<ledger::OddsSnapshot>& snapshots) {

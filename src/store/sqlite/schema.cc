@@ -201,6 +201,44 @@ CREATE TRIGGER odds_snapshots_no_delete_graded BEFORE DELETE ON odds_snapshots
   return sql;
 }
 
+// Calibration (issue 4): versions and their segments are immutable once written;
+// activations are official records in the ledger.
+std::string V4Calibration() {
+  std::string sql = R"sql(
+CREATE TABLE calibration_versions (
+  calibration_version_id TEXT PRIMARY KEY, method TEXT NOT NULL,
+  training_from INTEGER NOT NULL, training_to INTEGER NOT NULL, n INTEGER NOT NULL,
+  settings TEXT NOT NULL, metrics_before TEXT NOT NULL, metrics_after TEXT NOT NULL,
+  gates TEXT NOT NULL, gates_passed INTEGER NOT NULL, code_version TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+CREATE INDEX calibration_versions_time ON calibration_versions (created_at);
+
+CREATE TABLE calibration_segments (
+  calibration_version_id TEXT NOT NULL
+    REFERENCES calibration_versions (calibration_version_id),
+  segment_key TEXT NOT NULL, fitted_on TEXT NOT NULL, fallback TEXT NOT NULL,
+  n INTEGER NOT NULL, params TEXT NOT NULL, metrics TEXT NOT NULL, bins TEXT NOT NULL,
+  PRIMARY KEY (calibration_version_id, segment_key)) WITHOUT ROWID;
+
+CREATE TABLE calibration_activations (
+  log_index INTEGER PRIMARY KEY REFERENCES ledger_entries (log_index),
+  activation_id TEXT NOT NULL UNIQUE,
+  calibration_version_id TEXT NOT NULL
+    REFERENCES calibration_versions (calibration_version_id),
+  actor TEXT NOT NULL, reason TEXT NOT NULL, forced INTEGER NOT NULL,
+  activated_at INTEGER NOT NULL);
+)sql";
+  sql += AppendOnly("calibration_versions", {"calibration_version_id"});
+  sql += AppendOnly("calibration_segments", {"calibration_version_id,segment_key"});
+  sql += AppendOnly("calibration_activations", {"activation_id", "log_index"});
+  sql +=
+      "CREATE TRIGGER calibration_versions_no_rowid_reuse BEFORE INSERT ON "
+      "calibration_versions WHEN EXISTS (SELECT 1 FROM calibration_versions WHERE rowid = "
+      "NEW.rowid) BEGIN SELECT RAISE(ABORT, 'calibration_versions: a row with this rowid "
+      "exists'); END;\n";
+  return sql;
+}
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
@@ -208,16 +246,29 @@ const std::vector<Migration>& Migrations() {
       {1, "ledger core", V1Ledger()},
       {2, "append-only: refuse rowid reuse", V2RefuseRowidReuse()},
       {3, "grading", V3Grading()},
+      {4, "calibration", V4Calibration()},
   };
   return *migrations;
 }
 
 const std::vector<std::string>& TableNames() {
-  static const auto* names = new std::vector<std::string>{
-      "events",           "odds_snapshots",    "injury_snapshots",      "sim_runs",
-      "sim_run_inputs",   "predictions",       "published_predictions", "event_results",
-      "grading",          "rejected_attempts", "ledger_entries",        "snapshot_cleanups",
-      "idempotency_keys", "schema_migrations"};
+  static const auto* names = new std::vector<std::string>{"events",
+                                                          "odds_snapshots",
+                                                          "injury_snapshots",
+                                                          "sim_runs",
+                                                          "sim_run_inputs",
+                                                          "predictions",
+                                                          "published_predictions",
+                                                          "event_results",
+                                                          "grading",
+                                                          "calibration_versions",
+                                                          "calibration_segments",
+                                                          "calibration_activations",
+                                                          "rejected_attempts",
+                                                          "ledger_entries",
+                                                          "snapshot_cleanups",
+                                                          "idempotency_keys",
+                                                          "schema_migrations"};
   return *names;
 }
 

@@ -181,6 +181,41 @@ constexpr char kSumGradings[] =
     "AND (?7 IS NULL OR pp.published_at >= ?7) AND (?8 IS NULL OR pp.published_at <= ?8) "
     "GROUP BY g.outcome ORDER BY g.outcome";
 
+constexpr char kTrainingRows[] =
+    "SELECT pp.published_at, pp.publish_id, e.sport, p.tier, p.market, p.raw_prob, g.outcome "
+    "FROM published_predictions pp JOIN predictions p ON p.prediction_id = pp.prediction_id "
+    "JOIN events e ON e.event_id = p.event_id "
+    "  AND e.revision = (SELECT MAX(revision) FROM events WHERE event_id = p.event_id) "
+    "JOIN grading g ON g.publish_id = pp.publish_id "
+    "  AND NOT EXISTS (SELECT 1 FROM grading s WHERE s.supersedes = g.grading_id) "
+    "WHERE pp.published_at >= ? AND pp.published_at <= ? AND g.outcome NOT IN ('PUSH', 'VOID') "
+    "ORDER BY pp.published_at, pp.publish_id";
+
+#define TB_CALIB_VERSION_COLS                                                                 \
+  "calibration_version_id, method, training_from, training_to, n, settings, metrics_before, " \
+  "metrics_after, gates, gates_passed, code_version, created_at"
+constexpr char kListCalibrationVersions[] = "SELECT " TB_CALIB_VERSION_COLS
+                                            " FROM calibration_versions "
+                                            "ORDER BY created_at DESC, calibration_version_id "
+                                            "DESC LIMIT ?";
+constexpr char kGetCalibrationVersion[] =
+    "SELECT " TB_CALIB_VERSION_COLS " FROM calibration_versions WHERE calibration_version_id = ?";
+constexpr char kInsertCalibrationVersion[] =
+    "INSERT INTO calibration_versions (" TB_CALIB_VERSION_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
+#undef TB_CALIB_VERSION_COLS
+constexpr char kListCalibrationSegments[] =
+    "SELECT calibration_version_id, segment_key, fitted_on, fallback, n, params, metrics, bins "
+    "FROM calibration_segments WHERE calibration_version_id = ? ORDER BY segment_key";
+constexpr char kInsertCalibrationSegment[] =
+    "INSERT INTO calibration_segments (calibration_version_id, segment_key, fitted_on, fallback, "
+    "n, params, metrics, bins) VALUES (?,?,?,?,?,?,?,?)";
+constexpr char kLatestActivation[] =
+    "SELECT activation_id, calibration_version_id, actor, reason, forced, activated_at, "
+    "log_index FROM calibration_activations ORDER BY log_index DESC LIMIT 1";
+constexpr char kInsertActivation[] =
+    "INSERT INTO calibration_activations (activation_id, calibration_version_id, actor, reason, "
+    "forced, activated_at, log_index) VALUES (?,?,?,?,?,?,?)";
+
 constexpr char kInsertRejected[] =
     "INSERT INTO rejected_attempts (attempt_id, kind, target_id, request_sha256, reason, body, "
     "recorded_at) VALUES (?,?,?,?,?,?,?)";
@@ -264,6 +299,22 @@ GradingTotals ReadTotals(const Statement& s) {
   return GradingTotals{s.Text(0),    s.Int(1),     s.Double(2), s.Double(3), s.Double(4),
                        s.Int(5),     s.Double(6),  s.Double(7), s.Int(8),    s.Int(9),
                        s.Double(10), s.Double(11), s.Int(12)};
+}
+TrainingRow ReadTrainingRow(const Statement& s) {
+  return TrainingRow{s.Time(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Double(5), s.Text(6)};
+}
+ledger::CalibrationVersion ReadCalibrationVersion(const Statement& s) {
+  return ledger::CalibrationVersion{s.Text(0), s.Text(1), s.Time(2),  s.Time(3),
+                                    s.Int(4),  s.Text(5), s.Text(6),  s.Text(7),
+                                    s.Text(8), s.Bool(9), s.Text(10), s.Time(11)};
+}
+ledger::CalibrationSegment ReadCalibrationSegment(const Statement& s) {
+  return ledger::CalibrationSegment{s.Text(0), s.Text(1), s.Text(2), s.Text(3),
+                                    s.Int(4),  s.Text(5), s.Text(6), s.Text(7)};
+}
+ledger::CalibrationActivation ReadActivation(const Statement& s) {
+  return ledger::CalibrationActivation{s.Text(0), s.Text(1), s.Text(2), s.Text(3),
+                                       s.Bool(4), s.Time(5), s.Int(6)};
 }
 LedgerEntry ReadLedger(const Statement& s) {
   return LedgerEntry{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Time(5)};
@@ -415,6 +466,32 @@ class SqliteReads : public Base {
               q.published_until);
     return All(s, ReadTotals);
   }
+  Result<std::vector<TrainingRow>> ListTrainingRows(TimePoint from, TimePoint to) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kTrainingRows));
+    s.BindAll(from, to);
+    return All(s, ReadTrainingRow);
+  }
+  Result<std::vector<ledger::CalibrationVersion>> ListCalibrationVersions(int limit) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListCalibrationVersions));
+    s.BindAll(int64_t{limit});
+    return All(s, ReadCalibrationVersion);
+  }
+  Result<std::optional<ledger::CalibrationVersion>> GetCalibrationVersion(
+      const std::string& id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kGetCalibrationVersion));
+    s.BindAll(id);
+    return One(s, ReadCalibrationVersion);
+  }
+  Result<std::vector<ledger::CalibrationSegment>> ListCalibrationSegments(
+      const std::string& version_id) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListCalibrationSegments));
+    s.BindAll(version_id);
+    return All(s, ReadCalibrationSegment);
+  }
+  Result<std::optional<ledger::CalibrationActivation>> LatestActivation() override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kLatestActivation));
+    return One(s, ReadActivation);
+  }
   Result<std::vector<LedgerEntry>> ListLedgerEntries(int64_t first, int limit) override {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListLedger));
     s.BindAll(first, int64_t{limit});
@@ -503,6 +580,19 @@ class SqliteWriteTxn final : public SqliteReads<WriteTxn> {
                g.stake_convention, g.stake, g.profit_units, g.price_decimal, g.closing_snapshot_id,
                g.closing_price, g.clv_price, g.clv_fair, g.clv_prob_pts, g.clv_note, g.devig_method,
                g.prob_used, g.prob, g.brier, g.log_loss, g.supersedes, g.graded_at, g.log_index);
+  }
+  Status InsertCalibrationVersion(const ledger::CalibrationVersion& v) override {
+    return Run(kInsertCalibrationVersion, v.calibration_version_id, v.method, v.training_from,
+               v.training_to, v.n, v.settings_json, v.metrics_before_json, v.metrics_after_json,
+               v.gates_json, v.gates_passed, v.code_version, v.created_at);
+  }
+  Status InsertCalibrationSegment(const ledger::CalibrationSegment& s) override {
+    return Run(kInsertCalibrationSegment, s.calibration_version_id, s.segment_key, s.fitted_on,
+               s.fallback, s.n, s.params_json, s.metrics_json, s.bins_json);
+  }
+  Status InsertCalibrationActivation(const ledger::CalibrationActivation& a) override {
+    return Run(kInsertActivation, a.activation_id, a.calibration_version_id, a.actor, a.reason,
+               a.forced, a.activated_at, a.log_index);
   }
   Status InsertRejectedAttempt(const ledger::RejectedAttempt& a) override {
     ASSIGN_OR_RETURN(Statement st, conn_.Prepare(kInsertRejected));

@@ -126,7 +126,13 @@ TEST_F(SqliteStoreTest, ReopeningTheFileKeepsEveryRecord) {
   EXPECT_EQ(Read([](Reader& r) { return r.GetPrediction("pred-1"); }), seeded.prediction);
   EXPECT_EQ(Read([](Reader& r) { return r.PublishForPrediction("pred-1"); }), seeded.publish);
   EXPECT_EQ(Read([](Reader& r) { return r.LatestResult("evt-1"); }), seeded.result);
-  EXPECT_EQ(LedgerSize(), 3);
+  EXPECT_EQ(Read([](Reader& r) { return r.ListGradings("pub-1"); }),
+            std::vector<ledger::Grading>{seeded.grading});
+  EXPECT_EQ(Read([](Reader& r) { return r.GetCalibrationVersion("cal-1"); }), seeded.calibration);
+  EXPECT_EQ(Read([](Reader& r) { return r.ListCalibrationSegments("cal-1"); }),
+            std::vector<ledger::CalibrationSegment>{seeded.segment});
+  EXPECT_EQ(LatestActivation(), seeded.activation);
+  EXPECT_EQ(LedgerSize(), kSeededLedgerSize);
 
   // The log continues where it stopped.
   Result<int64_t> next = -1;
@@ -134,7 +140,7 @@ TEST_F(SqliteStoreTest, ReopeningTheFileKeepsEveryRecord) {
     next = t.AppendLedgerEntry(MakeEntry("after-reopen"));
     return next.status();
   }));
-  EXPECT_EQ(*next, 3);
+  EXPECT_EQ(*next, kSeededLedgerSize);
 }
 
 TEST_F(SqliteStoreTest, EachMigrationIsRecordedOnceAcrossOpens) {
