@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -698,6 +699,27 @@ Result<MetricsReport> ComputeMetrics(std::span<const double> p, std::span<const 
   report.log_loss = scores.LogLoss();
   report.bins = options.adaptive ? std::move(equal_mass) : std::move(uniform);
   return report;
+}
+
+nlohmann::json ToJson(const MetricsReport& m) {
+  nlohmann::json bins = nlohmann::json::array();
+  for (const ReliabilityBin& b : m.bins) {
+    bins.push_back({{"lo", b.lo},
+                    {"hi", b.hi},
+                    {"mean_p", b.mean_p},
+                    {"hit_rate", b.hit_rate},
+                    {"count", b.count}});
+  }
+  return {{"n", m.n},
+          {"ece", m.ece},
+          {"mce", m.mce},
+          {"ace", m.ace},
+          {"brier", m.brier},
+          {"reliability_term", m.decomposition.reliability},
+          {"resolution_term", m.decomposition.resolution},
+          {"uncertainty_term", m.decomposition.uncertainty},
+          {"log_loss", m.log_loss},
+          {"bins", std::move(bins)}};
 }
 
 }  // namespace truthbook::calibration

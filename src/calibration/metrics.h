@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <span>
 #include <vector>
 
@@ -180,5 +181,10 @@ struct MetricsReport {
 // Success: each field equal to its own function's answer. Failure: as ReliabilityBins.
 Result<MetricsReport> ComputeMetrics(std::span<const double> p, std::span<const double> y,
                                      std::span<const double> w, const MetricsOptions& options = {});
+
+// The report as API.md's `calib metrics --json` document: {"n", "ece", "mce", "ace", "brier",
+// "reliability_term", "resolution_term", "uncertainty_term", "log_loss", "bins": [{"lo", "hi",
+// "mean_p", "hit_rate", "count"}]}. The service stores the same shape.
+nlohmann::json ToJson(const MetricsReport& report);
 
 }  // namespace truthbook::calibration

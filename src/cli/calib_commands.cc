@@ -69,27 +69,6 @@ Result<Csv> ReadCsv(std::istream& in, std::optional<bool> with_weights) {
   return csv;
 }
 
-nlohmann::json MetricsJson(const calibration::MetricsReport& m) {
-  nlohmann::json bins = nlohmann::json::array();
-  for (const calibration::ReliabilityBin& b : m.bins) {
-    bins.push_back({{"lo", b.lo},
-                    {"hi", b.hi},
-                    {"mean_p", b.mean_p},
-                    {"hit_rate", b.hit_rate},
-                    {"count", b.count}});
-  }
-  return {{"n", m.n},
-          {"ece", m.ece},
-          {"mce", m.mce},
-          {"ace", m.ace},
-          {"brier", m.brier},
-          {"reliability_term", m.decomposition.reliability},
-          {"resolution_term", m.decomposition.resolution},
-          {"uncertainty_term", m.decomposition.uncertainty},
-          {"log_loss", m.log_loss},
-          {"bins", bins}};
-}
-
 void PrintMetrics(const calibration::MetricsReport& m) {
   std::cout << fmt::format(
       "n {}  ece {:.6f}  mce {:.6f}  ace {:.6f}\nbrier {:.6f} = reliability {:.6f} - "
@@ -128,8 +107,8 @@ int CalibFit(std::istream& in, const std::string& method_name, bool weights, con
   if (json) {
     std::cout << nlohmann::json{{"method", method_name},
                                 {"model", out},
-                                {"held_in_before", MetricsJson(*before)},
-                                {"held_in_after", MetricsJson(*after)}}
+                                {"held_in_before", calibration::ToJson(*before)},
+                                {"held_in_after", calibration::ToJson(*after)}}
                      .dump()
               << "\n";
     return 0;
@@ -169,7 +148,7 @@ int CalibMetrics(std::istream& in, int bins, bool adaptive, bool json) {
   auto report = calibration::ComputeMetrics(csv->p, csv->y, csv->w, {bins, adaptive});
   if (!report.ok()) return UsageError(report.status().message());
   if (json) {
-    std::cout << MetricsJson(*report).dump() << "\n";
+    std::cout << calibration::ToJson(*report).dump() << "\n";
   } else {
     PrintMetrics(*report);
   }

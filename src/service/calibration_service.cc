@@ -78,28 +78,11 @@ Status ValidateJob(const CalibrationJobRequest& req) {
   return calibration::ValidateGateSettings(req.gates);
 }
 
+// A report without its bins (they are stored apart).
 json MetricsJson(const calibration::MetricsReport& m) {
-  return {{"n", m.n},
-          {"ece", m.ece},
-          {"mce", m.mce},
-          {"ace", m.ace},
-          {"brier", m.brier},
-          {"reliability_term", m.decomposition.reliability},
-          {"resolution_term", m.decomposition.resolution},
-          {"uncertainty_term", m.decomposition.uncertainty},
-          {"log_loss", m.log_loss}};
-}
-
-json BinsJson(const calibration::MetricsReport& m) {
-  json bins = json::array();
-  for (const calibration::ReliabilityBin& b : m.bins) {
-    bins.push_back({{"lo", b.lo},
-                    {"hi", b.hi},
-                    {"mean_p", b.mean_p},
-                    {"hit_rate", b.hit_rate},
-                    {"count", b.count}});
-  }
-  return bins;
+  json doc = calibration::ToJson(m);
+  doc.erase("bins");
+  return doc;
 }
 
 json GatesJson(const calibration::Verdict& v) {
@@ -160,8 +143,6 @@ Result<PoolFit> FitPool(calibration::Method method, const Samples& all, std::vec
   fit.after = std::move(held_out.after);
   return fit;
 }
-
-Result<std::string> Canonical(const json& doc) { return CanonicalJson(doc); }
 
 }  // namespace
 
@@ -257,10 +238,10 @@ Result<CalibrationJobResult> CalibrationService::RunJob(const CalibrationJobRequ
   for (ledger::CalibrationSegment& seg : out.segments) {
     const PoolFit& fit = fits.at(seg.fitted_on);
     seg.n = static_cast<int64_t>(pool_rows.at(seg.segment_key).size());
-    ASSIGN_OR_RETURN(seg.params_json, Canonical(calibration::ToJson(*fit.calibrator)));
-    ASSIGN_OR_RETURN(seg.metrics_json, Canonical({{"before", MetricsJson(fit.before)},
-                                                  {"after_held_out", MetricsJson(fit.after)}}));
-    ASSIGN_OR_RETURN(seg.bins_json, Canonical(BinsJson(fit.after)));
+    ASSIGN_OR_RETURN(seg.params_json, CanonicalJson(calibration::ToJson(*fit.calibrator)));
+    ASSIGN_OR_RETURN(seg.metrics_json, CanonicalJson({{"before", MetricsJson(fit.before)},
+                                                      {"after_held_out", MetricsJson(fit.after)}}));
+    ASSIGN_OR_RETURN(seg.bins_json, CanonicalJson(calibration::ToJson(fit.after)["bins"]));
   }
 
   ASSIGN_OR_RETURN(calibration::MetricsReport before,
@@ -269,20 +250,20 @@ Result<CalibrationJobResult> CalibrationService::RunJob(const CalibrationJobRequ
                    calibration::ComputeMetrics(held_out, all.y, all.w, {kReliabilityBins, false}));
   ASSIGN_OR_RETURN(calibration::Verdict verdict, calibration::ApplyGates(before, after, req.gates));
   v.gates_passed = verdict.passed;
-  ASSIGN_OR_RETURN(v.metrics_before_json, Canonical(MetricsJson(before)));
-  ASSIGN_OR_RETURN(v.metrics_after_json, Canonical(MetricsJson(after)));
-  ASSIGN_OR_RETURN(v.gates_json, Canonical(GatesJson(verdict)));
+  ASSIGN_OR_RETURN(v.metrics_before_json, CanonicalJson(MetricsJson(before)));
+  ASSIGN_OR_RETURN(v.metrics_after_json, CanonicalJson(MetricsJson(after)));
+  ASSIGN_OR_RETURN(v.gates_json, CanonicalJson(GatesJson(verdict)));
   json segment_by = dims;
   ASSIGN_OR_RETURN(v.settings_json,
-                   Canonical({{"training_days", req.training_days},
-                              {"segment_by", segment_by},
-                              {"min_segment_n", req.min_segment_n},
-                              {"folds", req.folds},
-                              {"auto_activate", req.auto_activate},
-                              {"gates",
-                               {{"min_n", req.gates.min_n},
-                                {"min_ece_reduction", req.gates.min_ece_reduction},
-                                {"brier_not_worse", req.gates.brier_not_worse}}}}));
+                   CanonicalJson({{"training_days", req.training_days},
+                                  {"segment_by", segment_by},
+                                  {"min_segment_n", req.min_segment_n},
+                                  {"folds", req.folds},
+                                  {"auto_activate", req.auto_activate},
+                                  {"gates",
+                                   {{"min_n", req.gates.min_n},
+                                    {"min_ece_reduction", req.gates.min_ece_reduction},
+                                    {"brier_not_worse", req.gates.brier_not_worse}}}}));
 
   RETURN_IF_ERROR(ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
     RETURN_IF_ERROR(txn.InsertCalibrationVersion(v));
