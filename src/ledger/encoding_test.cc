@@ -93,9 +93,14 @@ TEST_F(LedgerEncodingTest, GradingEntryEqualsCanonicalJsonOfTheRecord) {
               At("2026-11-26T19:30:00.123Z"),
               7};
   Grading null = set;
-  null.closing_snapshot_id = null.clv_note = null.supersedes = std::nullopt;
-  null.closing_price = null.clv_price = null.clv_fair = null.clv_prob_pts = std::nullopt;
-  null.brier = null.log_loss = std::nullopt;
+  for (std::optional<std::string>* text :
+       {&null.closing_snapshot_id, &null.clv_note, &null.supersedes}) {
+    text->reset();
+  }
+  for (std::optional<double>* number : {&null.closing_price, &null.clv_price, &null.clv_fair,
+                                        &null.clv_prob_pts, &null.brier, &null.log_loss}) {
+    number->reset();
+  }
   for (const Grading& g : {set, null}) {
     auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
     nlohmann::json record = {{"grading_id", g.grading_id},
