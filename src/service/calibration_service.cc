@@ -191,8 +191,16 @@ Result<CalibrationJobResult> CalibrationService::RunJob(const CalibrationJobRequ
   std::map<std::string, PoolFit> fits;
   for (const auto& [key, members] : pool_rows) {
     if (key != "global" && static_cast<int64_t>(members.size()) < min_pool) continue;
-    ASSIGN_OR_RETURN(PoolFit fit, FitPool(method, all, members, req.folds));
-    fits.emplace(key, std::move(fit));
+    Result<PoolFit> fit = FitPool(method, all, members, req.folds);
+    // A pool the method cannot identify (beta needs both outcomes) falls back like a small
+    // one; only global has nothing to fall back to.
+    if (fit.status().code() == StatusCode::kInvalidArgument) {
+      if (key != "global") continue;
+      return FailedPrecondition("training_days: the window's graded publishes cannot fit " +
+                                req.method + ": " + fit.status().message());
+    }
+    RETURN_IF_ERROR(fit.status());
+    fits.emplace(key, std::move(*fit));
   }
 
   CalibrationJobResult out;
