@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/status_test_util.h"
 #include "reference.h"
 
 namespace truthbook::calibration {
@@ -28,13 +29,6 @@ using Vec = std::vector<double>;
 
 class BetaTest : public ::testing::Test {
  protected:
-  template <typename T>
-  static void ExpectInvalid(const Result<T>& result, std::string_view message) {
-    ASSERT_FALSE(result.ok()) << "expected the error \"" << message << "\", got a value";
-    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << result.status().ToString();
-    EXPECT_EQ(result.status().message(), message);
-  }
-
   static BetaParams FitOk(const Vec& p, const Vec& y, const Vec& w = {}) {
     Result<BetaParams> result = FitBeta(p, y, w);
     EXPECT_TRUE(result.ok()) << result.status().ToString();

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/canonical_json.h"
+#include "base/status_test_util.h"
 #include "calibration/beta.h"
 #include "calibration/isotonic.h"
 #include "calibration/platt.h"
@@ -38,13 +39,6 @@ const Vec kW = {1, 2, 1, 1, 3, 1, 1, 2, 1, 1, 1, 1, 2, 1, 1, 1, 3, 1, 1, 2};
 
 class CalibratorTestBase : public ::testing::Test {
  protected:
-  template <typename T>
-  static void ExpectInvalid(const Result<T>& result, std::string_view message) {
-    ASSERT_FALSE(result.ok()) << "expected the error \"" << message << "\", got a value";
-    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << result.status().ToString();
-    EXPECT_EQ(result.status().message(), message);
-  }
-
   static std::unique_ptr<Calibrator> FitOk(Method method, const Vec& p, const Vec& y,
                                            const Vec& w) {
     Result<std::unique_ptr<Calibrator>> result = Fit(method, p, y, w);

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/status_test_util.h"
 #include "reference.h"
 
 namespace truthbook::calibration {
@@ -28,13 +29,6 @@ using Vec = std::vector<double>;
 
 class IsotonicTest : public ::testing::Test {
  protected:
-  template <typename T>
-  static void ExpectInvalid(const Result<T>& result, std::string_view message) {
-    ASSERT_FALSE(result.ok()) << "expected the error \"" << message << "\", got a value";
-    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << result.status().ToString();
-    EXPECT_EQ(result.status().message(), message);
-  }
-
   static IsotonicRegression FitOk(const Vec& x, const Vec& y, const Vec& w = {},
                                   const IsotonicOptions& options = {}) {
     Result<IsotonicRegression> result = IsotonicRegression::Fit(x, y, w, options);

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/status_test_util.h"
 #include "reference.h"
 
 namespace truthbook::calibration {
@@ -30,13 +31,6 @@ using Vec = std::vector<double>;
 class MetricsTest : public ::testing::Test {
  protected:
   // `result` failed with InvalidArgument and exactly `message`.
-  template <typename T>
-  static void ExpectInvalid(const Result<T>& result, std::string_view message) {
-    ASSERT_FALSE(result.ok()) << "expected the error \"" << message << "\", got a value";
-    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << result.status().ToString();
-    EXPECT_EQ(result.status().message(), message);
-  }
-
   static std::vector<ReliabilityBin> BinsOk(const Vec& p, const Vec& y, const Vec& w, int bins,
                                             BinStrategy strategy = BinStrategy::kUniform,
                                             Target target = Target::kPositiveClass) {

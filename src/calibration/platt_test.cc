@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/status_test_util.h"
 #include "reference.h"
 
 namespace truthbook::calibration {
@@ -30,13 +31,6 @@ using Vec = std::vector<double>;
 
 class PlattTest : public ::testing::Test {
  protected:
-  template <typename T>
-  static void ExpectInvalid(const Result<T>& result, std::string_view message) {
-    ASSERT_FALSE(result.ok()) << "expected the error \"" << message << "\", got a value";
-    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << result.status().ToString();
-    EXPECT_EQ(result.status().message(), message);
-  }
-
   static PlattParams FitOk(const Vec& f, const Vec& y, const Vec& w = {}, bool smoothed = true) {
     Result<PlattParams> result = FitSigmoid(f, y, w, smoothed);
     EXPECT_TRUE(result.ok()) << result.status().ToString();

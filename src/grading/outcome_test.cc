@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/status_test_util.h"
+
 namespace truthbook::grading {
 namespace {
 
@@ -26,13 +28,6 @@ class OutcomeTest : public ::testing::Test {
   // Compares outcomes by wire name, so that a failure prints "HALF_WIN" rather than 4.
   static void ExpectOutcome(Outcome actual, Outcome expected) {
     EXPECT_EQ(OutcomeName(actual), OutcomeName(expected));
-  }
-
-  template <typename T>
-  static void ExpectInvalid(const Result<T>& result, std::string_view message) {
-    ASSERT_FALSE(result.ok()) << "expected the error \"" << message << "\", got a value";
-    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << result.status().ToString();
-    EXPECT_EQ(result.status().message(), message);
   }
 
   // The settled parlay of `legs`, or a test failure.

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/status_test_util.h"
 #include "odds/price.h"
 #include "reference.h"
 
@@ -28,13 +29,6 @@ constexpr double kTenPlacesTolerance = 1e-9;
 class DevigTest : public ::testing::Test {
  protected:
   // `result` failed with InvalidArgument and exactly `message`.
-  template <typename T>
-  static void ExpectInvalid(const Result<T>& result, std::string_view message) {
-    ASSERT_FALSE(result.ok()) << "expected the error \"" << message << "\", got a value";
-    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << result.status().ToString();
-    EXPECT_EQ(result.status().message(), message);
-  }
-
   // The de-vigged market, or a test failure.
   static DevigResult DevigOk(const std::vector<double>& decimals,
                              DevigMethod method = DevigMethod::kMultiplicative) {

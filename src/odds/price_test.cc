@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/status_test_util.h"
 #include "reference.h"
 
 namespace truthbook::odds {
@@ -29,13 +30,6 @@ constexpr double kMarginTolerance = 1e-9;
 class PriceTest : public ::testing::Test {
  protected:
   // `result` failed with InvalidArgument and exactly `message`.
-  template <typename T>
-  static void ExpectInvalid(const Result<T>& result, std::string_view message) {
-    ASSERT_FALSE(result.ok()) << "expected the error \"" << message << "\", got a value";
-    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << result.status().ToString();
-    EXPECT_EQ(result.status().message(), message);
-  }
-
   // `result` holds a value within `tolerance` of `expected`, relative to max(1, |expected|).
   static void ExpectNear(const Result<double>& result, double expected, double tolerance) {
     ASSERT_TRUE(result.ok()) << result.status().ToString();

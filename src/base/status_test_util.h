@@ -1,0 +1,20 @@
+// Test helpers for Status and Result<T> (test code only: includes GoogleTest).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string_view>
+
+#include "base/status.h"
+
+namespace truthbook {
+
+// `result` failed with InvalidArgument and exactly `message` (which names the field).
+template <typename T>
+void ExpectInvalid(const Result<T>& result, std::string_view message) {
+  ASSERT_FALSE(result.ok()) << "expected the error \"" << message << "\", got a value";
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << result.status().ToString();
+  EXPECT_EQ(result.status().message(), message);
+}
+
+}  // namespace truthbook
