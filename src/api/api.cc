@@ -143,6 +143,7 @@ Api::Api(service::Context ctx, ApiOptions options)
       sim_runs_(ctx, &calibration_),
       publishing_(ctx),
       grading_(ctx, options.grading),
+      rollups_(ctx),
       idempotency_(ctx) {}
 
 HttpResponse Api::Handle(const HttpRequest& req) {
@@ -287,6 +288,7 @@ HttpResponse Api::Get(const HttpRequest& req, const std::string& route) {
     return Answer(grading_.Get(*id), [](const auto& h) { return Json(200, Encode(h)); });
   }
   if (route == "grading-summary") return GradingSummary(req);
+  if (route.starts_with("performance-")) return Performance(req, route);
   if (route == "calibration-versions") {
     auto limit = DecodeLimit(req);
     if (!limit.ok()) return Problem(limit.status());
@@ -376,6 +378,64 @@ HttpResponse Api::GradingSummary(const HttpRequest& req) {
                         *from,
                         *to};
   return Answer(grading_.Summary(q), [](const auto& s) { return Json(200, Encode(s)); });
+}
+
+// performance-summary, performance-by-{sport,tier,market} and performance-rollup/{key}
+// (docs/PERFORMANCE.md): window, from, to, and a filter per dimension.
+HttpResponse Api::Performance(const HttpRequest& req, const std::string& route) {
+  service::PerformanceQuery q;
+  if (auto window = QueryText(req, "window")) {
+    auto parsed = service::ParseRollupWindow(*window);
+    if (!parsed.ok()) return Problem(parsed.status());
+    q.window = *parsed;
+  }
+  auto from = QueryTime(req, "from");
+  if (!from.ok()) return Problem(from.status());
+  auto to = QueryTime(req, "to");
+  if (!to.ok()) return Problem(to.status());
+  q.from = *from;
+  q.to = *to;
+  service::RollupKey filter;
+  for (size_t d = 0; d < service::kRollupDimNames.size(); ++d) {
+    filter.values[d] = QueryText(req, std::string(service::kRollupDimNames[d]));
+  }
+  auto list = [](const auto& rows) {
+    json items = json::array();
+    for (const auto& p : rows) items.push_back(Encode(p));
+    return Json(200, {{"items", items}});
+  };
+  auto one = [](const auto& p) { return Json(200, Encode(p)); };
+  if (route == "performance-summary") return Answer(rollups_.Get(filter, q), one);
+  if (route == "performance-by-sport") {
+    return Answer(rollups_.GroupBy(service::RollupDim::kSport, filter, q), list);
+  }
+  if (route == "performance-by-tier") {
+    return Answer(rollups_.GroupBy(service::RollupDim::kTier, filter, q), list);
+  }
+  if (route == "performance-by-market") {
+    return Answer(rollups_.GroupBy(service::RollupDim::kMarket, filter, q), list);
+  }
+  if (auto text = RouteId(route, "performance-rollup/")) {
+    auto key = service::ParseRollupKey(*text);
+    if (!key.ok()) return Problem(key.status());
+    const std::optional<std::string> history = QueryText(req, "history");
+    if (history && *history != "true" && *history != "false") {
+      return Problem(InvalidArgument("history: must be true or false"));
+    }
+    if (history == "true") {
+      auto series = rollups_.History(*key, q);
+      if (!series.ok()) return Problem(series.status());
+      auto current = rollups_.Get(*key, q);
+      return Answer(current, [&](const auto& p) {
+        json doc = Encode(p);
+        doc["history"] = json::array();
+        for (const auto& point : *series) doc["history"].push_back(Encode(point));
+        return Json(200, doc);
+      });
+    }
+    return Answer(rollups_.Get(*key, q), one);
+  }
+  return Problem(NotFound("path: no GET endpoint " + req.path));
 }
 
 HttpResponse Api::Reliability(const HttpRequest& req) {

@@ -17,6 +17,7 @@
 #include "service/grading_service.h"
 #include "service/idempotency_service.h"
 #include "service/publish_service.h"
+#include "service/rollup_service.h"
 #include "service/sim_run_service.h"
 #include "service/snapshot_service.h"
 
@@ -76,6 +77,7 @@ class Api {
   HttpResponse ListPublished(const HttpRequest& req);
   HttpResponse CleanupSnapshots(const HttpRequest& req);
   HttpResponse GradingSummary(const HttpRequest& req);
+  HttpResponse Performance(const HttpRequest& req, const std::string& route);
   HttpResponse Reliability(const HttpRequest& req);
 
   service::Context ctx_;
@@ -87,6 +89,7 @@ class Api {
   service::SimRunService sim_runs_;
   service::PublishService publishing_;
   service::GradingService grading_;
+  service::RollupService rollups_;
   service::IdempotencyService idempotency_;
   // Requests with one Idempotency-Key run one at a time (lookup, route, remember), so that
   // concurrent retries get the stored answer instead of racing. Striped by key hash.

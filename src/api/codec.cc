@@ -1,6 +1,7 @@
 #include "api/codec.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "api/json_fields.h"
 #include "base/canonical_json.h"
@@ -414,6 +415,21 @@ json Encode(const service::GradingSummary& s) {
           {"beat_close_rate", OrNull(s.beat_close_rate)},
           {"mean_brier", OrNull(s.mean_brier)},
           {"mean_log_loss", OrNull(s.mean_log_loss)}};
+}
+
+json Encode(const service::Performance& p) {
+  auto day = [](int64_t d) -> json {
+    if (d == std::numeric_limits<int64_t>::min()) return nullptr;
+    return FormatRfc3339(TimePoint(std::chrono::days(d))).substr(0, 10);
+  };
+  json doc = {{"rollup_key", p.key.ToString()},
+              {"window", service::RollupWindowName(*p.key.window)},
+              {"from", day(p.day_from)},
+              {"to", day(p.day_to)},
+              {"season", OrNull(p.season)}};
+  doc.update(Encode(p.summary));
+  doc["ece"] = OrNull(p.ece);
+  return doc;
 }
 
 json Encode(const ledger::CalibrationVersion& v) {

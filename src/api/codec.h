@@ -10,6 +10,7 @@
 #include "ledger/records.h"
 #include "service/calibration_service.h"
 #include "service/grading_service.h"
+#include "service/rollup_service.h"
 #include "service/requests.h"
 #include "service/sim_run_service.h"
 
@@ -56,6 +57,9 @@ nlohmann::json Encode(const ledger::Grading& g);
 nlohmann::json Encode(const service::GradingHistory& h);
 nlohmann::json Encode(const service::GradeAllReport& r);
 nlohmann::json Encode(const service::GradingSummary& s);
+// {"rollup_key", "window", "from" (YYYY-MM-DD or null), "to", "season", the
+// grading-summary fields, "ece"}.
+nlohmann::json Encode(const service::Performance& p);
 nlohmann::json Encode(const ledger::CalibrationVersion& v);
 nlohmann::json Encode(const ledger::CalibrationSegment& s);
 nlohmann::json Encode(const ledger::CalibrationActivation& a);

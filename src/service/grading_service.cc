@@ -394,39 +394,23 @@ Result<GradingSummary> GradingService::Summary(const store::GradingQuery& q) {
     ASSIGN_OR_RETURN(totals, r.SumGradings(q));
     return Status::Ok();
   }));
-  GradingSummary s;
-  double decided = 0, won = 0, staked = 0;
-  store::GradingTotals sum;
+  store::RollupSums sums;
   for (const store::GradingTotals& t : totals) {
     ASSIGN_OR_RETURN(grading::Outcome o, grading::ParseOutcome(t.outcome));
-    s.count_by_outcome[OutcomeIndex(o)] += t.n;
-    s.n += t.n;
-    decided += grading::DecidedShare(o) * static_cast<double>(t.n);
-    won += grading::DecidedShare(o) * grading::Hit(o) * static_cast<double>(t.n);
-    if (o != grading::Outcome::kVoid) staked += t.stake;
-    s.units += t.profit_units;
-    sum.clv_price_sum += t.clv_price_sum;
-    sum.clv_price_n += t.clv_price_n;
-    sum.clv_fair_sum += t.clv_fair_sum;
-    sum.clv_prob_pts_sum += t.clv_prob_pts_sum;
-    sum.clv_n += t.clv_n;
-    sum.beat_close_n += t.beat_close_n;
-    sum.brier_sum += t.brier_sum;
-    sum.log_loss_sum += t.log_loss_sum;
-    sum.scored_n += t.scored_n;
+    sums.count_by_outcome[OutcomeIndex(o)] += t.n;
+    if (o != grading::Outcome::kVoid) sums.stake += t.stake;
+    sums.profit_units += t.profit_units;
+    sums.clv_price_sum += t.clv_price_sum;
+    sums.clv_price_n += t.clv_price_n;
+    sums.clv_fair_sum += t.clv_fair_sum;
+    sums.clv_prob_pts_sum += t.clv_prob_pts_sum;
+    sums.clv_n += t.clv_n;
+    sums.beat_close_n += t.beat_close_n;
+    sums.brier_sum += t.brier_sum;
+    sums.log_loss_sum += t.log_loss_sum;
+    sums.scored_n += t.scored_n;
   }
-  auto mean = [](double total, int64_t n) {
-    return n > 0 ? std::optional(total / static_cast<double>(n)) : std::nullopt;
-  };
-  if (decided > 0) s.win_rate = won / decided;
-  if (staked > 0) s.roi = s.units / staked;
-  s.mean_clv_price = mean(sum.clv_price_sum, sum.clv_price_n);
-  s.mean_clv_fair = mean(sum.clv_fair_sum, sum.clv_n);
-  s.mean_clv_prob_pts = mean(sum.clv_prob_pts_sum, sum.clv_n);
-  s.beat_close_rate = mean(static_cast<double>(sum.beat_close_n), sum.clv_n);
-  s.mean_brier = mean(sum.brier_sum, sum.scored_n);
-  s.mean_log_loss = mean(sum.log_loss_sum, sum.scored_n);
-  return s;
+  return Summarize(sums);
 }
 
 }  // namespace truthbook::service

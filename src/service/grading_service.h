@@ -16,6 +16,7 @@
 #include "odds/devig.h"
 #include "service/context.h"
 #include "service/event_service.h"
+#include "service/summary.h"
 #include "store/store.h"
 
 namespace truthbook::service {
@@ -49,21 +50,6 @@ struct GradeAllReport {
 struct GradingHistory {
   ledger::Grading current;
   std::vector<ledger::Grading> history;
-};
-
-// Aggregates over current gradings (docs/GRADING.md "Summary").
-struct GradingSummary {
-  std::array<int64_t, grading::kOutcomes.size()> count_by_outcome{};  // kOutcomes order
-  int64_t n = 0;
-  std::optional<double> win_rate;  // PUSH and VOID excluded; half outcomes count half
-  double units = 0;
-  std::optional<double> roi;  // units / stake over non-VOID gradings
-  std::optional<double> mean_clv_price;
-  std::optional<double> mean_clv_fair;
-  std::optional<double> mean_clv_prob_pts;
-  std::optional<double> beat_close_rate;  // share of CLV-bearing gradings with clv_fair > 0
-  std::optional<double> mean_brier;
-  std::optional<double> mean_log_loss;
 };
 
 class GradingService {

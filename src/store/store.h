@@ -5,6 +5,7 @@
 // callback is valid only inside that callback, on that thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -109,6 +110,87 @@ struct TrainingRow {
   friend bool operator==(const TrainingRow&, const TrainingRow&) = default;
 };
 
+// One current grading as the performance rollups read it: the dimensions of its publish and
+// what the grading settled.
+struct RollupFact {
+  std::string sport;
+  std::string league;
+  std::string season;
+  std::string tier;
+  std::string market;
+  std::string channel;
+  std::string book;
+  std::string outcome;
+  double stake = 0;
+  double profit_units = 0;
+  std::optional<double> clv_price;
+  std::optional<double> clv_fair;
+  std::optional<double> clv_prob_pts;
+  double prob = 0;
+  std::optional<double> brier;
+  std::optional<double> log_loss;
+};
+
+// Additive sums of a set of gradings: every rollup metric is a function of these, so a
+// window's value is the sum of its days' rows (docs/PERFORMANCE.md).
+struct RollupSums {
+  static constexpr int kBins = 10;  // equal-width reliability bins for the ECE
+  std::array<int64_t, 6> count_by_outcome{};  // grading::kOutcomes order
+  double stake = 0;                           // over non-VOID gradings
+  double profit_units = 0;
+  double clv_price_sum = 0;
+  int64_t clv_price_n = 0;
+  double clv_fair_sum = 0;
+  double clv_prob_pts_sum = 0;
+  int64_t clv_n = 0;
+  int64_t beat_close_n = 0;  // clv_fair > 0
+  double brier_sum = 0;
+  double log_loss_sum = 0;
+  int64_t scored_n = 0;  // gradings with a Brier score (not PUSH or VOID)
+  // Per reliability bin of the graded probability: scored gradings, sum of p, sum of hits.
+  std::array<int64_t, kBins> bin_n{};
+  std::array<double, kBins> bin_p_sum{};
+  std::array<double, kBins> bin_hit_sum{};
+  friend bool operator==(const RollupSums&, const RollupSums&) = default;
+};
+
+// One materialized row of performance_rollups: the sums of one rollup key's gradings
+// published on one UTC day (and, for keys with a sport, of one season).
+struct RollupDay {
+  std::string rollup_key;  // canonical, without the window: "sport=NBA|market=spread"
+  std::string dims;        // the key's dimensions: "sport,market"; "" for all gradings
+  int64_t day = 0;         // days since 1970-01-01 of published_at
+  std::string season;      // the event's season when dims has sport, else ""
+  RollupSums sums;
+  TimePoint computed_at;
+  friend bool operator==(const RollupDay&, const RollupDay&) = default;
+};
+
+// Which materialized rows to read: one dims combination, optionally one key, days in
+// [day_from, day_to] (both inclusive), optionally one season.
+struct RollupQuery {
+  std::string dims;
+  std::optional<std::string> rollup_key;
+  std::optional<std::string> season;
+  int64_t day_from = 0;
+  int64_t day_to = 0;
+};
+
+// One claim of a scheduler slot (DESIGN §3 "Scheduler"): the unique (job, slot) row is what
+// makes a slot run once per store.
+struct JobRun {
+  std::string job;
+  std::string slot;     // the scheduled fire time (RFC 3339), or "manual:<run id>"
+  std::string trigger;  // scheduled | catch_up | manual
+  std::string status;   // running | succeeded | failed | missed
+  std::string claimed_by;
+  TimePoint started_at;
+  std::optional<TimePoint> finished_at;
+  std::optional<int64_t> duration_ms;
+  std::string summary_json;  // the job's result, or {"error": "..."}
+  friend bool operator==(const JobRun&, const JobRun&) = default;
+};
+
 // Where a snapshot id points, for lineage checks.
 struct SnapshotRef {
   std::string kind;  // odds_snapshot | injury_snapshot
@@ -178,6 +260,25 @@ class Reader {
   // The last activation (the live version), if any.
   virtual Result<std::optional<ledger::CalibrationActivation>> LatestActivation() = 0;
 
+  // Performance rollups (docs/PERFORMANCE.md). The days (since the epoch, of published_at)
+  // of publishes that have a grading with log_index > after_log_index, ascending.
+  virtual Result<std::vector<int64_t>> ListRollupDaysGradedAfter(int64_t after_log_index) = 0;
+  // The current gradings of publishes published in [from, to).
+  virtual Result<std::vector<RollupFact>> ListRollupFacts(TimePoint from, TimePoint to) = 0;
+  // The log_index up to which gradings are in the rollups; -1 before the first refresh.
+  virtual Result<int64_t> RollupWatermark() = 0;
+  // Materialized rows matching q, ordered by (rollup_key, day, season).
+  virtual Result<std::vector<RollupDay>> ListRollupDays(const RollupQuery& q) = 0;
+  // The row of `rollup_key` with the latest day <= day_to (and the greatest season that day).
+  virtual Result<std::optional<RollupDay>> LatestRollupDay(const std::string& rollup_key,
+                                                           int64_t day_to) = 0;
+
+  // Scheduler runs. The run of (job, slot), if claimed.
+  virtual Result<std::optional<JobRun>> GetJobRun(const std::string& job,
+                                                 const std::string& slot) = 0;
+  // The latest runs of `job` by started_at, newest first.
+  virtual Result<std::vector<JobRun>> ListJobRuns(const std::string& job, int limit) = 0;
+
   // Entries with first <= log_index < first + limit, in order.
   virtual Result<std::vector<ledger::LedgerEntry>> ListLedgerEntries(int64_t first, int limit) = 0;
   // The number of ledger entries (= the next log_index).
@@ -219,6 +320,14 @@ class WriteTxn : public Reader {
   // Fails with FailedPrecondition when a sim run references the snapshot (the database
   // itself refuses it).
   virtual Status DeleteOddsSnapshot(const std::string& snapshot_id) = 0;
+  // Replaces every materialized row of `day` by `rows` (each of that day).
+  virtual Status ReplaceRollupDay(int64_t day, const std::vector<RollupDay>& rows) = 0;
+  virtual Status SetRollupWatermark(int64_t log_index) = 0;
+  // Claims (run.job, run.slot): AlreadyExists when another run holds it.
+  virtual Status InsertJobRun(const JobRun& run) = 0;
+  // Records how a claimed run ended: status, finished_at, duration_ms and summary_json.
+  // NotFound when (run.job, run.slot) was never claimed.
+  virtual Status FinishJobRun(const JobRun& run) = 0;
   // Appends at the next gap-free log_index and returns it. entry.log_index is ignored.
   virtual Result<int64_t> AppendLedgerEntry(const ledger::LedgerEntry& entry) = 0;
   // First writer wins; an existing key is left as it is.

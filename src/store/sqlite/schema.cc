@@ -239,6 +239,34 @@ CREATE TABLE calibration_activations (
   return sql;
 }
 
+// Performance rollups and the scheduler (issue 5). Both are operational state, not ledger
+// records: rollups are rebuilt from gradings, and a job run is claimed and then finished.
+std::string V5RollupsAndJobs() {
+  return R"sql(
+CREATE TABLE performance_rollups (
+  rollup_key TEXT NOT NULL, dims TEXT NOT NULL, day INTEGER NOT NULL, season TEXT NOT NULL,
+  win INTEGER NOT NULL, loss INTEGER NOT NULL, push INTEGER NOT NULL, void INTEGER NOT NULL,
+  half_win INTEGER NOT NULL, half_loss INTEGER NOT NULL, stake REAL NOT NULL,
+  profit_units REAL NOT NULL, clv_price_sum REAL NOT NULL, clv_price_n INTEGER NOT NULL,
+  clv_fair_sum REAL NOT NULL, clv_prob_pts_sum REAL NOT NULL, clv_n INTEGER NOT NULL,
+  beat_close_n INTEGER NOT NULL, brier_sum REAL NOT NULL, log_loss_sum REAL NOT NULL,
+  scored_n INTEGER NOT NULL,
+  -- 10 reliability bins x (n, sum p, sum hits), little-endian int64/float64.
+  bins BLOB NOT NULL, computed_at INTEGER NOT NULL,
+  PRIMARY KEY (rollup_key, day, season)) WITHOUT ROWID;
+CREATE INDEX performance_rollups_dims ON performance_rollups (dims, day);
+CREATE INDEX performance_rollups_day ON performance_rollups (day);
+CREATE TABLE rollup_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1), watermark INTEGER NOT NULL);
+CREATE TABLE job_runs (
+  job TEXT NOT NULL, slot TEXT NOT NULL, trigger TEXT NOT NULL, status TEXT NOT NULL,
+  claimed_by TEXT NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER,
+  duration_ms INTEGER, summary TEXT NOT NULL,
+  PRIMARY KEY (job, slot)) WITHOUT ROWID;
+CREATE INDEX job_runs_started ON job_runs (job, started_at);
+)sql";
+}
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
@@ -247,6 +275,7 @@ const std::vector<Migration>& Migrations() {
       {2, "append-only: refuse rowid reuse", V2RefuseRowidReuse()},
       {3, "grading", V3Grading()},
       {4, "calibration", V4Calibration()},
+      {5, "performance rollups and job runs", V5RollupsAndJobs()},
   };
   return *migrations;
 }
@@ -264,6 +293,9 @@ const std::vector<std::string>& TableNames() {
                                                           "calibration_versions",
                                                           "calibration_segments",
                                                           "calibration_activations",
+                                                          "performance_rollups",
+                                                          "rollup_state",
+                                                          "job_runs",
                                                           "rejected_attempts",
                                                           "ledger_entries",
                                                           "snapshot_cleanups",

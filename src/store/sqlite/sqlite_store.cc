@@ -1,6 +1,8 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <exception>
 #include <map>
 #include <optional>
@@ -229,6 +231,56 @@ constexpr char kListUnreferenced[] =
     "(SELECT 1 FROM grading g WHERE g.closing_snapshot_id = s.snapshot_id) "
     "ORDER BY s.captured_at, s.snapshot_id LIMIT ?";
 
+constexpr char kRollupDaysGradedAfter[] =
+    "SELECT DISTINCT pp.published_at / 86400000 FROM grading g "
+    "JOIN published_predictions pp ON pp.publish_id = g.publish_id WHERE g.log_index > ? "
+    "ORDER BY 1";
+constexpr char kRollupFacts[] =
+    "SELECT e.sport, e.league, e.season, p.tier, p.market, pp.channel, p.book, g.outcome, "
+    "g.stake, g.profit_units, g.clv_price, g.clv_fair, g.clv_prob_pts, g.prob, g.brier, "
+    "g.log_loss FROM published_predictions pp "
+    "JOIN grading g ON g.publish_id = pp.publish_id "
+    "  AND NOT EXISTS (SELECT 1 FROM grading s WHERE s.supersedes = g.grading_id) "
+    "JOIN predictions p ON p.prediction_id = pp.prediction_id "
+    "JOIN events e ON e.event_id = p.event_id "
+    "  AND e.revision = (SELECT MAX(revision) FROM events WHERE event_id = p.event_id) "
+    "WHERE pp.published_at >= ? AND pp.published_at < ?";
+#define TB_ROLLUP_COLS                                                                        \
+  "rollup_key, dims, day, season, win, loss, push, void, half_win, half_loss, stake, "        \
+  "profit_units, clv_price_sum, clv_price_n, clv_fair_sum, clv_prob_pts_sum, clv_n, "         \
+  "beat_close_n, brier_sum, log_loss_sum, scored_n, bins, computed_at"
+constexpr char kRollupDaysOfDims[] =
+    "SELECT " TB_ROLLUP_COLS " FROM performance_rollups WHERE dims = ?1 "
+    "AND (?2 IS NULL OR season = ?2) AND day BETWEEN ?3 AND ?4 ORDER BY rollup_key, day, season";
+constexpr char kRollupDaysOfKey[] =
+    "SELECT " TB_ROLLUP_COLS " FROM performance_rollups WHERE rollup_key = ?1 "
+    "AND (?2 IS NULL OR season = ?2) AND day BETWEEN ?3 AND ?4 ORDER BY rollup_key, day, season";
+constexpr char kInsertRollupDay[] =
+    "INSERT INTO performance_rollups (" TB_ROLLUP_COLS
+    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+constexpr char kDeleteRollupDay[] = "DELETE FROM performance_rollups WHERE day = ?";
+constexpr char kLatestRollupDay[] =
+    "SELECT " TB_ROLLUP_COLS " FROM performance_rollups WHERE rollup_key = ? AND day <= ? "
+    "ORDER BY day DESC, season DESC LIMIT 1";
+#undef TB_ROLLUP_COLS
+constexpr char kRollupWatermark[] = "SELECT watermark FROM rollup_state WHERE id = 1";
+constexpr char kSetRollupWatermark[] =
+    "INSERT INTO rollup_state (id, watermark) VALUES (1, ?) "
+    "ON CONFLICT (id) DO UPDATE SET watermark = MAX(watermark, excluded.watermark)";
+
+#define TB_JOB_RUN_COLS \
+  "job, slot, trigger, status, claimed_by, started_at, finished_at, duration_ms, summary"
+constexpr char kGetJobRun[] = "SELECT " TB_JOB_RUN_COLS " FROM job_runs WHERE job = ? AND slot = ?";
+constexpr char kListJobRuns[] = "SELECT " TB_JOB_RUN_COLS
+                                " FROM job_runs WHERE job = ? "
+                                "ORDER BY started_at DESC, slot DESC LIMIT ?";
+constexpr char kInsertJobRun[] = "INSERT INTO job_runs (" TB_JOB_RUN_COLS
+                                 ") VALUES (?,?,?,?,?,?,?,?,?)";
+#undef TB_JOB_RUN_COLS
+constexpr char kFinishJobRun[] =
+    "UPDATE job_runs SET status = ?, finished_at = ?, duration_ms = ?, summary = ? "
+    "WHERE job = ? AND slot = ?";
+
 constexpr char kListLedger[] =
     "SELECT log_index, kind, record_id, payload, entry_sha256, recorded_at FROM ledger_entries "
     "WHERE log_index >= ? ORDER BY log_index LIMIT ?";
@@ -324,6 +376,61 @@ IdempotentResponse ReadIdempotent(const Statement& s) {
 }
 
 // Runs a bound statement and maps its first row, if any.
+// The reliability bins of RollupSums as one BLOB: kBins int64 counts, then kBins float64
+// sums of p, then kBins float64 sums of hits, in the machine's (little-endian) byte order.
+static_assert(std::endian::native == std::endian::little);
+constexpr size_t kRollupBinsBytes = RollupSums::kBins * 3 * 8;
+
+std::string EncodeRollupBins(const RollupSums& sums) {
+  std::string out(kRollupBinsBytes, '\0');
+  std::memcpy(out.data(), sums.bin_n.data(), 8 * RollupSums::kBins);
+  std::memcpy(out.data() + 8 * RollupSums::kBins, sums.bin_p_sum.data(), 8 * RollupSums::kBins);
+  std::memcpy(out.data() + 16 * RollupSums::kBins, sums.bin_hit_sum.data(),
+              8 * RollupSums::kBins);
+  return out;
+}
+
+RollupFact ReadRollupFact(const Statement& s) {
+  return RollupFact{s.Text(0),       s.Text(1),       s.Text(2),       s.Text(3),
+                    s.Text(4),       s.Text(5),       s.Text(6),       s.Text(7),
+                    s.Double(8),     s.Double(9),     s.OptDouble(10), s.OptDouble(11),
+                    s.OptDouble(12), s.Double(13),    s.OptDouble(14), s.OptDouble(15)};
+}
+
+RollupDay ReadRollupDay(const Statement& s) {
+  RollupDay d{s.Text(0), s.Text(1), s.Int(2), s.Text(3), {}, s.Time(22)};
+  RollupSums& r = d.sums;
+  for (size_t o = 0; o < r.count_by_outcome.size(); ++o) {
+    r.count_by_outcome[o] = s.Int(4 + static_cast<int>(o));
+  }
+  r.stake = s.Double(10);
+  r.profit_units = s.Double(11);
+  r.clv_price_sum = s.Double(12);
+  r.clv_price_n = s.Int(13);
+  r.clv_fair_sum = s.Double(14);
+  r.clv_prob_pts_sum = s.Double(15);
+  r.clv_n = s.Int(16);
+  r.beat_close_n = s.Int(17);
+  r.brier_sum = s.Double(18);
+  r.log_loss_sum = s.Double(19);
+  r.scored_n = s.Int(20);
+  const std::string bins = s.Text(21);
+  if (bins.size() == kRollupBinsBytes) {
+    std::memcpy(r.bin_n.data(), bins.data(), 8 * RollupSums::kBins);
+    std::memcpy(r.bin_p_sum.data(), bins.data() + 8 * RollupSums::kBins, 8 * RollupSums::kBins);
+    std::memcpy(r.bin_hit_sum.data(), bins.data() + 16 * RollupSums::kBins,
+                8 * RollupSums::kBins);
+  }
+  return d;
+}
+
+JobRun ReadJobRun(const Statement& s) {
+  std::optional<TimePoint> finished;
+  if (!s.IsNull(6)) finished = s.Time(6);
+  return JobRun{s.Text(0), s.Text(1), s.Text(2), s.Text(3),
+                s.Text(4), s.Time(5), finished, s.OptInt(7), s.Text(8)};
+}
+
 template <typename T>
 Result<std::optional<T>> One(Statement& s, T (*read)(const Statement&)) {
   ASSIGN_OR_RETURN(bool row, s.Step());
@@ -492,6 +599,43 @@ class SqliteReads : public Base {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kLatestActivation));
     return One(s, ReadActivation);
   }
+  Result<std::vector<int64_t>> ListRollupDaysGradedAfter(int64_t after_log_index) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kRollupDaysGradedAfter));
+    s.BindAll(after_log_index);
+    return All<int64_t>(s, [](const Statement& st) { return st.Int(0); });
+  }
+  Result<std::vector<RollupFact>> ListRollupFacts(TimePoint from, TimePoint to) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kRollupFacts));
+    s.BindAll(from, to);
+    return All(s, ReadRollupFact);
+  }
+  Result<int64_t> RollupWatermark() override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kRollupWatermark));
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.Int(0) : int64_t{-1};
+  }
+  Result<std::vector<RollupDay>> ListRollupDays(const RollupQuery& q) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(q.rollup_key ? kRollupDaysOfKey : kRollupDaysOfDims));
+    s.BindAll(q.rollup_key ? *q.rollup_key : q.dims, q.season, q.day_from, q.day_to);
+    return All(s, ReadRollupDay);
+  }
+  Result<std::optional<RollupDay>> LatestRollupDay(const std::string& rollup_key,
+                                                   int64_t day_to) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kLatestRollupDay));
+    s.BindAll(rollup_key, day_to);
+    return One(s, ReadRollupDay);
+  }
+  Result<std::optional<JobRun>> GetJobRun(const std::string& job,
+                                         const std::string& slot) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kGetJobRun));
+    s.BindAll(job, slot);
+    return One(s, ReadJobRun);
+  }
+  Result<std::vector<JobRun>> ListJobRuns(const std::string& job, int limit) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListJobRuns));
+    s.BindAll(job, int64_t{limit});
+    return All(s, ReadJobRun);
+  }
   Result<std::vector<LedgerEntry>> ListLedgerEntries(int64_t first, int limit) override {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListLedger));
     s.BindAll(first, int64_t{limit});
@@ -608,6 +752,36 @@ class SqliteWriteTxn final : public SqliteReads<WriteTxn> {
     Status s = Run(kDeleteOdds, snapshot_id);
     if (s.code() == StatusCode::kAlreadyExists) return FailedPrecondition(s.message());
     return s;
+  }
+  Status ReplaceRollupDay(int64_t day, const std::vector<RollupDay>& rows) override {
+    RETURN_IF_ERROR(Run(kDeleteRollupDay, day));
+    for (const RollupDay& d : rows) {
+      const RollupSums& r = d.sums;
+      ASSIGN_OR_RETURN(Statement st, conn_.Prepare(kInsertRollupDay));
+      st.BindAll(d.rollup_key, d.dims, d.day, d.season, r.count_by_outcome[0],
+                 r.count_by_outcome[1], r.count_by_outcome[2], r.count_by_outcome[3],
+                 r.count_by_outcome[4], r.count_by_outcome[5], r.stake, r.profit_units,
+                 r.clv_price_sum, r.clv_price_n, r.clv_fair_sum, r.clv_prob_pts_sum, r.clv_n,
+                 r.beat_close_n, r.brier_sum, r.log_loss_sum, r.scored_n);
+      st.BindBlob(22, EncodeRollupBins(r)).Bind(23, d.computed_at);
+      RETURN_IF_ERROR(st.Run());
+    }
+    return Status::Ok();
+  }
+  Status SetRollupWatermark(int64_t log_index) override {
+    return Run(kSetRollupWatermark, log_index);
+  }
+  Status InsertJobRun(const JobRun& r) override {
+    return Run(kInsertJobRun, r.job, r.slot, r.trigger, r.status, r.claimed_by, r.started_at,
+               r.finished_at, r.duration_ms, r.summary_json);
+  }
+  Status FinishJobRun(const JobRun& r) override {
+    RETURN_IF_ERROR(Run(kFinishJobRun, r.status, r.finished_at, r.duration_ms, r.summary_json,
+                        r.job, r.slot));
+    if (sqlite3_changes(conn_.raw()) == 0) {
+      return NotFound("job_runs: no run of " + r.job + " at " + r.slot);
+    }
+    return Status::Ok();
   }
   Result<int64_t> AppendLedgerEntry(const LedgerEntry& entry) override {
     ASSIGN_OR_RETURN(int64_t index, LedgerSize());
