@@ -7,6 +7,15 @@
 
 #include "base/status.h"
 
+// ASSERT_OK(expr) / EXPECT_OK(expr): `expr` (a Status or Result) is OK; otherwise the failure
+// prints its code and message.
+#ifndef ASSERT_OK
+#define ASSERT_OK(expr) ASSERT_EQ(::truthbook::internal::AsStatus(expr).ToString(), "OK")
+#endif
+#ifndef EXPECT_OK
+#define EXPECT_OK(expr) EXPECT_EQ(::truthbook::internal::AsStatus(expr).ToString(), "OK")
+#endif
+
 namespace truthbook {
 
 // `result` failed with InvalidArgument and exactly `message` (which names the field).

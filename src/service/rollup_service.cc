@@ -62,11 +62,9 @@ std::vector<RollupDay> RollupRows(const std::vector<RollupFact>& facts, int64_t 
       }
       std::string season = (mask & kSportBit) ? cell.back() : "";
       std::string slice = key.Slice();
-      RollupDay& row = rows[{slice, season}];
-      if (row.rollup_key.empty() && row.dims.empty()) {
-        row = RollupDay{std::move(slice), key.Dims(), day, std::move(season), {}, now};
-      }
-      MergeSums(sums, row.sums);
+      auto [it, added] = rows.try_emplace({slice, season});
+      if (added) it->second = RollupDay{std::move(slice), key.Dims(), day, std::move(season), {}, now};
+      MergeSums(sums, it->second.sums);
     }
   }
   std::vector<RollupDay> out;

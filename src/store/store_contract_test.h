@@ -23,17 +23,9 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "base/status_test_util.h"
 #include "ledger/records.h"
 #include "store/store.h"
-
-// ASSERT_OK(expr) / EXPECT_OK(expr): `expr` (a Status or Result) is OK; otherwise the failure
-// prints its code and message.
-#ifndef ASSERT_OK
-#define ASSERT_OK(expr) ASSERT_EQ(::truthbook::internal::AsStatus(expr).ToString(), "OK")
-#endif
-#ifndef EXPECT_OK
-#define EXPECT_OK(expr) EXPECT_EQ(::truthbook::internal::AsStatus(expr).ToString(), "OK")
-#endif
 
 namespace truthbook::store {
 
