@@ -1,6 +1,6 @@
 // truthbook: the server and the command line. Wiring only: parse flags, open the store, build
-// the services and the HTTP server, wait for SIGINT/SIGTERM; or run a pure odds tool and print
-// its answer (text, or one JSON document with --json). Usage errors exit 2.
+// the services and the HTTP server, wait for SIGINT/SIGTERM; or run a pure tool (odds, calib,
+// cron) and print its answer (text, or one JSON document with --json). Usage errors exit 2.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "base/clock.h"
 #include "base/uuid.h"
 #include "cli/calib_commands.h"
+#include "cli/cron_commands.h"
 #include "cli/odds_commands.h"
 #include "grading/outcome.h"
 #include "odds/devig.h"
@@ -179,6 +181,21 @@ int main(int argc, char** argv) {
   metrics->add_flag("--adaptive", adaptive, "List equal-mass bins instead of equal-width ones");
   metrics->add_flag("--json", json, "Print one JSON document");
 
+  CLI::App* cron = app.add_subcommand("cron", "Check a UTC cron schedule");
+  cron->require_subcommand(1);
+  std::string cron_expr;
+  std::string cron_from;
+  int cron_count = truthbook::cli::kCronDefaultCount;
+  CLI::App* cron_next = cron->add_subcommand("next", "Print the next fire times of EXPR");
+  cron_next->add_option("expr", cron_expr, "Cron expression in one argument, e.g. \"0 3 * * 0\"")
+      ->required();
+  CLI::Option* cron_from_option =
+      cron_next->add_option("--from", cron_from, "RFC 3339 time to start after (default: now)");
+  cron_next->add_option("--count", cron_count, "How many fire times")
+      ->capture_default_str()
+      ->check(CLI::Range(truthbook::cli::kCronMinCount, truthbook::cli::kCronMaxCount));
+  cron_next->add_flag("--json", json, "Print one JSON document");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --help-all, --version
@@ -216,5 +233,11 @@ int main(int argc, char** argv) {
   if (*fit) return truthbook::cli::CalibFit(std::cin, calib_method, weights, model, json);
   if (*apply) return truthbook::cli::CalibApply(std::cin, model);
   if (*metrics) return truthbook::cli::CalibMetrics(std::cin, bins, adaptive, json);
+  if (*cron_next) {
+    truthbook::SystemClock clock;
+    std::optional<std::string> start;
+    if (*cron_from_option) start = cron_from;
+    return truthbook::cli::CronNext(cron_expr, start, cron_count, json, clock);
+  }
   return 1;
 }
