@@ -127,13 +127,23 @@ std::optional<std::string> RouteId(const std::string& route, std::string_view pr
   return rest;
 }
 
+// The job name in "jobs/<name>/run".
+std::optional<std::string> RouteJob(const std::string& route) {
+  constexpr std::string_view kPrefix = "jobs/", kSuffix = "/run";
+  if (!route.starts_with(kPrefix) || !route.ends_with(kSuffix)) return std::nullopt;
+  if (route.size() <= kPrefix.size() + kSuffix.size()) return std::nullopt;
+  std::string name = route.substr(kPrefix.size(), route.size() - kPrefix.size() - kSuffix.size());
+  if (name.find('/') != std::string::npos) return std::nullopt;
+  return name;
+}
+
 HttpResponse PublishAnswer(const Result<service::Written<ledger::Publish>>& r) {
   return Answer(r, [](const auto& w) { return Created(w, Encode(w.record)); });
 }
 
 }  // namespace
 
-Api::Api(service::Context ctx, ApiOptions options)
+Api::Api(service::Context ctx, ApiOptions options, service::JobControl* jobs)
     : ctx_(ctx),
       options_(options),
       started_at_(ctx.clock.Now()),
@@ -144,7 +154,8 @@ Api::Api(service::Context ctx, ApiOptions options)
       publishing_(ctx),
       grading_(ctx, options.grading),
       rollups_(ctx),
-      idempotency_(ctx) {}
+      idempotency_(ctx),
+      jobs_(jobs) {}
 
 HttpResponse Api::Handle(const HttpRequest& req) {
   try {
@@ -246,10 +257,18 @@ HttpResponse Api::Post(const HttpRequest& req, const std::string& route) {
   }
   if (route == "cleanup-snapshots") return CleanupSnapshots(req);
   if (auto id = RouteId(route, "grade-prediction/")) {
-    return Answer(grading_.Grade(*id), [](const auto& w) { return Created(w, Encode(w.record)); });
+    auto graded = grading_.Grade(*id);
+    if (graded.ok() && graded->created) RefreshRollupsSoon();
+    return Answer(graded, [](const auto& w) { return Created(w, Encode(w.record)); });
   }
   if (route == "grade-all-pending") {
-    return Answer(grading_.GradeAllPending(), [](const auto& r) { return Json(200, Encode(r)); });
+    auto report = grading_.GradeAllPending();
+    if (report.ok() && report->graded > 0) RefreshRollupsSoon();
+    return Answer(report, [](const auto& r) { return Json(200, Encode(r)); });
+  }
+  if (auto name = RouteJob(route)) {
+    if (jobs_ == nullptr) return Problem(Unavailable("jobs: the scheduler is not running"));
+    return Answer(jobs_->RunNow(*name), [](const auto& run) { return Json(200, Encode(run)); });
   }
   if (route == "run-calibration-job") {
     auto decoded = DecodeCalibrationJob(req.body, options_.auto_activate_calibration);
@@ -276,6 +295,14 @@ HttpResponse Api::Post(const HttpRequest& req, const std::string& route) {
 HttpResponse Api::Get(const HttpRequest& req, const std::string& route) {
   auto tail = [&](std::string_view prefix) { return RouteId(route, prefix); };
   if (route == "health") return Health();
+  if (route == "jobs") {
+    if (jobs_ == nullptr) return Problem(Unavailable("jobs: the scheduler is not running"));
+    return Answer(jobs_->Jobs(), [](const auto& jobs) {
+      json items = json::array();
+      for (const auto& job : jobs) items.push_back(Encode(job));
+      return Json(200, {{"items", items}});
+    });
+  }
   if (route == "published-predictions") return ListPublished(req);
   if (auto id = tail("snapshots/")) return ListSnapshots(req, *id);
   if (auto id = tail("sim-run/")) {
@@ -330,9 +357,29 @@ HttpResponse Api::Health() {
               {"uptime_seconds", uptime.count()},
               {"database", {{"backend", "sqlite"}, {"path", ctx_.store.Location()}}},
               {"collections", counts},
-              {"scheduler",
-               {{"running", false}, {"next_calibration", nullptr}, {"next_grading", nullptr}}}};
+              {"scheduler", SchedulerHealth()}};
   return Json(200, doc);
+}
+
+// The seed's block (running, next_calibration, next_grading) plus each job's last run.
+json Api::SchedulerHealth() {
+  json block = {{"running", false}, {"next_calibration", nullptr}, {"next_grading", nullptr},
+                {"last_runs", json::object()}};
+  if (jobs_ == nullptr) return block;
+  block["running"] = jobs_->running();
+  Result<std::vector<service::JobInfo>> jobs = jobs_->Jobs();
+  if (!jobs.ok()) return block;
+  for (const service::JobInfo& job : *jobs) {
+    json next = job.next_run ? json(FormatRfc3339(*job.next_run)) : json(nullptr);
+    if (job.name == "calibration") block["next_calibration"] = next;
+    if (job.name == "grading") block["next_grading"] = next;
+    block["last_runs"][job.name] = job.last_run ? Encode(*job.last_run) : json(nullptr);
+  }
+  return block;
+}
+
+void Api::RefreshRollupsSoon() {
+  if (jobs_ != nullptr) jobs_->RunSoon("rollups");
 }
 
 HttpResponse Api::ListSnapshots(const HttpRequest& req, const std::string& event_id) {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "service/calibration_service.h"
@@ -16,6 +17,7 @@
 #include "service/event_service.h"
 #include "service/grading_service.h"
 #include "service/idempotency_service.h"
+#include "service/job_control.h"
 #include "service/publish_service.h"
 #include "service/rollup_service.h"
 #include "service/sim_run_service.h"
@@ -51,7 +53,9 @@ struct ApiOptions {
 
 class Api {
  public:
-  Api(service::Context ctx, ApiOptions options);
+  // `jobs` (nullable: no scheduler) answers GET jobs, POST jobs/{name}/run and health's
+  // scheduler block, and refreshes the rollups after grading.
+  Api(service::Context ctx, ApiOptions options, service::JobControl* jobs = nullptr);
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;
 
@@ -73,6 +77,8 @@ class Api {
   HttpResponse Get(const HttpRequest& req, const std::string& route);
 
   HttpResponse Health();
+  nlohmann::json SchedulerHealth();
+  void RefreshRollupsSoon();
   HttpResponse ListSnapshots(const HttpRequest& req, const std::string& event_id);
   HttpResponse ListPublished(const HttpRequest& req);
   HttpResponse CleanupSnapshots(const HttpRequest& req);
@@ -91,6 +97,7 @@ class Api {
   service::GradingService grading_;
   service::RollupService rollups_;
   service::IdempotencyService idempotency_;
+  service::JobControl* jobs_;  // may be null
   // Requests with one Idempotency-Key run one at a time (lookup, route, remember), so that
   // concurrent retries get the stored answer instead of racing. Striped by key hash.
   std::array<std::mutex, 64> key_locks_;

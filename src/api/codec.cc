@@ -432,6 +432,26 @@ json Encode(const service::Performance& p) {
   return doc;
 }
 
+json Encode(const store::JobRun& r) {
+  return {{"job", r.job},
+          {"slot", r.slot},
+          {"trigger", r.trigger},
+          {"status", r.status},
+          {"claimed_by", r.claimed_by},
+          {"started_at", FormatRfc3339(r.started_at)},
+          {"finished_at", r.finished_at ? json(FormatRfc3339(*r.finished_at)) : json(nullptr)},
+          {"duration_ms", OrNull(r.duration_ms)},
+          {"summary", Parsed(r.summary_json)}};
+}
+
+json Encode(const service::JobInfo& j) {
+  return {{"name", j.name},
+          {"schedule", j.schedule},
+          {"enabled", j.enabled},
+          {"next_run", j.next_run ? json(FormatRfc3339(*j.next_run)) : json(nullptr)},
+          {"last_run", j.last_run ? Encode(*j.last_run) : json(nullptr)}};
+}
+
 json Encode(const ledger::CalibrationVersion& v) {
   return {{"calibration_version_id", v.calibration_version_id},
           {"method", v.method},

@@ -10,6 +10,7 @@
 #include "ledger/records.h"
 #include "service/calibration_service.h"
 #include "service/grading_service.h"
+#include "service/job_control.h"
 #include "service/rollup_service.h"
 #include "service/requests.h"
 #include "service/sim_run_service.h"
@@ -60,6 +61,11 @@ nlohmann::json Encode(const service::GradingSummary& s);
 // {"rollup_key", "window", "from" (YYYY-MM-DD or null), "to", "season", the
 // grading-summary fields, "ece"}.
 nlohmann::json Encode(const service::Performance& p);
+// {"job", "slot", "trigger", "status", "claimed_by", "started_at", "finished_at",
+// "duration_ms", "summary"}.
+nlohmann::json Encode(const store::JobRun& r);
+// {"name", "schedule", "enabled", "next_run", "last_run"}.
+nlohmann::json Encode(const service::JobInfo& j);
 nlohmann::json Encode(const ledger::CalibrationVersion& v);
 nlohmann::json Encode(const ledger::CalibrationSegment& s);
 nlohmann::json Encode(const ledger::CalibrationActivation& a);

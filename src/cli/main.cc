@@ -11,6 +11,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "api/api.h"
@@ -22,6 +23,8 @@
 #include "cli/odds_commands.h"
 #include "grading/outcome.h"
 #include "odds/devig.h"
+#include "scheduler/jobs.h"
+#include "scheduler/scheduler.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
@@ -62,8 +65,12 @@ int InitDb(const std::string& db) {
   return 0;
 }
 
+// How long a stop waits for a running job before giving up on it.
+constexpr std::chrono::minutes kJobStopTimeout{10};
+
 int Serve(const std::string& db, const truthbook::api::HttpServerOptions& http,
-          const truthbook::api::ApiOptions& options) {
+          const truthbook::api::ApiOptions& options, truthbook::scheduler::JobSettings jobs,
+          truthbook::scheduler::SchedulerOptions scheduler_options) {
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -82,18 +89,34 @@ int Serve(const std::string& db, const truthbook::api::HttpServerOptions& http,
     spdlog::error("{}", store.status().ToString());
     return 1;
   }
-  truthbook::api::Api api({**store, clock, ids}, options);
+  truthbook::service::Context ctx{**store, clock, ids};
+  jobs.grading = options.grading;
+  jobs.calibration.auto_activate = options.auto_activate_calibration;
+  auto scheduler = truthbook::scheduler::Scheduler::Create(
+      **store, clock, ids, truthbook::scheduler::StandardJobs(ctx, jobs), scheduler_options);
+  if (!scheduler.ok()) {
+    spdlog::error("{}", scheduler.status().ToString());
+    return kUsageError;
+  }
+  truthbook::api::Api api(ctx, options, scheduler->get());
   auto server = truthbook::api::HttpServer::Start(api, http);
   if (!server.ok()) {
     spdlog::error("{}", server.status().ToString());
     return 1;
   }
+  (*scheduler)->Start();
   spdlog::info("truthbook {} serving http://{}:{}/api/calibration/ on sqlite {}", TRUTHBOOK_VERSION,
                http.host, http.port, db);
   int signal = 0;
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {}: stopping", signal);
+  // Requests in flight first (a manual job run among them), then the scheduler's running job.
   (*server)->Stop();
+  if (!(*scheduler)->Stop(kJobStopTimeout)) {
+    spdlog::error("a job was still running after {} minutes; exiting without it",
+                  kJobStopTimeout.count());
+    std::_Exit(1);
+  }
   return 0;
 }
 
@@ -134,6 +157,38 @@ int main(int argc, char** argv) {
   bool auto_activate = false;
   serve->add_flag("--auto-activate-calibration", auto_activate,
                   "run-calibration-job activates a version whose gates all pass");
+
+  truthbook::scheduler::JobSettings job_settings;
+  truthbook::scheduler::SchedulerOptions scheduler_options;
+  scheduler_options.instance = "truthbook-" + std::to_string(::getpid());
+  int retention_days = 0;
+  int grace_minutes = 360;
+  serve->add_option("--calibration-schedule", job_settings.calibration_schedule,
+                    "Cron (UTC) of the calibration job")
+      ->capture_default_str();
+  serve->add_option("--calibration-training-days", job_settings.calibration.training_days,
+                    "The calibration job trains on this many days of graded publishes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3650));
+  serve->add_option("--calibration-method", job_settings.calibration.method,
+                    "isotonic|platt|temperature|beta")
+      ->capture_default_str();
+  serve->add_option("--grading-schedule", job_settings.grading_schedule,
+                    "Cron (UTC) of the grading job (grade-all-pending, then rollups)")
+      ->capture_default_str();
+  serve->add_option("--rollups-schedule", job_settings.rollups_schedule,
+                    "Cron (UTC) of the rollups refresh")
+      ->capture_default_str();
+  serve->add_option("--retention-schedule", job_settings.retention_schedule,
+                    "Cron (UTC) of snapshot retention cleanup")
+      ->capture_default_str();
+  serve->add_option("--snapshot-retention-days", retention_days,
+                    "Enable the retention job: delete unreferenced odds snapshots older than this")
+      ->check(CLI::Range(1, 36500));
+  serve->add_option("--scheduler-grace-minutes", grace_minutes,
+                    "A slot missed by at most this much runs once at start-up")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 60 * 24 * 31));
 
   CLI::App* init_db = app.add_subcommand("init-db", "Create or migrate the database");
   init_db->add_option("--db", db, "SQLite database file (env TRUTHBOOK_DB)")->capture_default_str();
@@ -215,7 +270,12 @@ int main(int argc, char** argv) {
     if (!closing_book.empty()) options.grading.closing_book = closing_book;
     options.grading.void_window = std::chrono::hours(void_window_hours);
     options.auto_activate_calibration = auto_activate;
-    return Serve(db, http, options);
+    if (retention_days > 0) {
+      job_settings.retention_enabled = true;
+      job_settings.retention = std::chrono::days(retention_days);
+    }
+    scheduler_options.grace = std::chrono::minutes(grace_minutes);
+    return Serve(db, http, options, job_settings, scheduler_options);
   }
   if (*init_db) return InitDb(db);
   if (*convert) {

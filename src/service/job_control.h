@@ -36,6 +36,10 @@ class JobControl {
   // finished run (status succeeded or failed). NotFound for an unknown job; Unavailable while
   // the scheduler is stopping.
   virtual Result<store::JobRun> RunNow(const std::string& job) = 0;
+
+  // Asks for a manual run of `job` soon, on the scheduler's own thread, and returns at once;
+  // a request made while one is pending joins it. Ignored for an unknown job or once stopping.
+  virtual void RunSoon(const std::string& job) = 0;
 };
 
 }  // namespace truthbook::service

@@ -43,15 +43,12 @@ const std::vector<unsigned>& MaterializedMasks() {
   return *masks;
 }
 
-// The materialized rows of one day's facts: the facts are first summed per full dimension
-// tuple (few per day), then each tuple's sums go to every materialized combination.
-std::vector<RollupDay> RollupRows(const std::vector<RollupFact>& facts, int64_t day,
-                                  TimePoint now) {
-  using Cell = std::array<std::string, kRollupDimNames.size() + 1>;  // the dims, then season
-  std::map<Cell, RollupSums> cells;
-  for (const RollupFact& f : facts) {
-    AddToSums(f, cells[Cell{f.sport, f.league, f.tier, f.market, f.channel, f.book, f.season}]);
-  }
+// The sums of one day's gradings per full dimension tuple (the dims, then the season).
+using Cell = std::array<std::string, kRollupDimNames.size() + 1>;
+using Cells = std::map<Cell, RollupSums>;
+
+// The materialized rows of one day: each cell's sums go to every materialized combination.
+std::vector<RollupDay> RollupRows(const Cells& cells, int64_t day, TimePoint now) {
   constexpr unsigned kSportBit = 1u << static_cast<unsigned>(RollupDim::kSport);
   std::map<std::pair<std::string, std::string>, RollupDay> rows;
   for (const auto& [cell, sums] : cells) {
@@ -135,9 +132,14 @@ Result<RollupRefreshReport> RollupService::Refresh() {
   }));
   for (int64_t day : days) {
     RETURN_IF_ERROR(ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
-      ASSIGN_OR_RETURN(std::vector<RollupFact> facts,
-                       txn.ListRollupFacts(StartOfDay(day), StartOfDay(day + 1)));
-      const std::vector<RollupDay> rows = RollupRows(facts, day, ctx_.clock.Now());
+      Cells cells;
+      RETURN_IF_ERROR(txn.ForEachRollupFact(StartOfDay(day), StartOfDay(day + 1),
+                                            [&](const RollupFact& f) {
+                                              AddToSums(f, cells[Cell{f.sport, f.league, f.tier,
+                                                                      f.market, f.channel, f.book,
+                                                                      f.season}]);
+                                            }));
+      const std::vector<RollupDay> rows = RollupRows(cells, day, ctx_.clock.Now());
       report.rows += static_cast<int64_t>(rows.size());
       return txn.ReplaceRollupDay(day, rows);
     }));

@@ -263,8 +263,10 @@ class Reader {
   // Performance rollups (docs/PERFORMANCE.md). The days (since the epoch, of published_at)
   // of publishes that have a grading with log_index > after_log_index, ascending.
   virtual Result<std::vector<int64_t>> ListRollupDaysGradedAfter(int64_t after_log_index) = 0;
-  // The current gradings of publishes published in [from, to).
-  virtual Result<std::vector<RollupFact>> ListRollupFacts(TimePoint from, TimePoint to) = 0;
+  // Calls `fn` with each current grading of a publish published in [from, to), one at a time
+  // (a day may hold millions).
+  virtual Status ForEachRollupFact(TimePoint from, TimePoint to,
+                                   const std::function<void(const RollupFact&)>& fn) = 0;
   // The log_index up to which gradings are in the rollups; -1 before the first refresh.
   virtual Result<int64_t> RollupWatermark() = 0;
   // Materialized rows matching q, ordered by (rollup_key, day, season).
@@ -276,6 +278,8 @@ class Reader {
   // Scheduler runs. The run of (job, slot), if claimed.
   virtual Result<std::optional<JobRun>> GetJobRun(const std::string& job,
                                                  const std::string& slot) = 0;
+  // The greatest slot among the scheduled (not manual) runs of `job`, missed ones included.
+  virtual Result<std::optional<std::string>> LatestJobSlot(const std::string& job) = 0;
   // The latest runs of `job` by started_at, newest first.
   virtual Result<std::vector<JobRun>> ListJobRuns(const std::string& job, int limit) = 0;
 

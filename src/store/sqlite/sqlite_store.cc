@@ -274,6 +274,8 @@ constexpr char kGetJobRun[] = "SELECT " TB_JOB_RUN_COLS " FROM job_runs WHERE jo
 constexpr char kListJobRuns[] = "SELECT " TB_JOB_RUN_COLS
                                 " FROM job_runs WHERE job = ? "
                                 "ORDER BY started_at DESC, slot DESC LIMIT ?";
+constexpr char kLatestJobSlot[] =
+    "SELECT MAX(slot) FROM job_runs WHERE job = ? AND trigger <> 'manual'";
 constexpr char kInsertJobRun[] = "INSERT INTO job_runs (" TB_JOB_RUN_COLS
                                  ") VALUES (?,?,?,?,?,?,?,?,?)";
 #undef TB_JOB_RUN_COLS
@@ -604,10 +606,15 @@ class SqliteReads : public Base {
     s.BindAll(after_log_index);
     return All<int64_t>(s, [](const Statement& st) { return st.Int(0); });
   }
-  Result<std::vector<RollupFact>> ListRollupFacts(TimePoint from, TimePoint to) override {
+  Status ForEachRollupFact(TimePoint from, TimePoint to,
+                           const std::function<void(const RollupFact&)>& fn) override {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kRollupFacts));
     s.BindAll(from, to);
-    return All(s, ReadRollupFact);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return Status::Ok();
+      fn(ReadRollupFact(s));
+    }
   }
   Result<int64_t> RollupWatermark() override {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kRollupWatermark));
@@ -630,6 +637,12 @@ class SqliteReads : public Base {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kGetJobRun));
     s.BindAll(job, slot);
     return One(s, ReadJobRun);
+  }
+  Result<std::optional<std::string>> LatestJobSlot(const std::string& job) override {
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kLatestJobSlot));
+    s.BindAll(job);
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.OptText(0) : std::nullopt;
   }
   Result<std::vector<JobRun>> ListJobRuns(const std::string& job, int limit) override {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kListJobRuns));
