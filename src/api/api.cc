@@ -355,7 +355,7 @@ HttpResponse Api::Health() {
   json doc = {{"status", "ok"},
               {"version", TRUTHBOOK_VERSION},
               {"uptime_seconds", uptime.count()},
-              {"database", {{"backend", "sqlite"}, {"path", ctx_.store.Location()}}},
+              {"database", {{"backend", ctx_.store.Backend()}, {"path", ctx_.store.Location()}}},
               {"collections", counts},
               {"scheduler", SchedulerHealth()}};
   return Json(200, doc);

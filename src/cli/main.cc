@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unistd.h>
@@ -25,6 +27,7 @@
 #include "odds/devig.h"
 #include "scheduler/jobs.h"
 #include "scheduler/scheduler.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
@@ -34,6 +37,10 @@ using truthbook::cli::kUsageError;
 using truthbook::cli::OddsConvert;
 using truthbook::cli::OddsDevig;
 using truthbook::cli::UsageError;
+
+constexpr char kDbHelp[] =
+    "SQLite database file, or a PostgreSQL URI (postgresql://...) or conninfo (host=...) "
+    "(env TRUTHBOOK_DB)";
 
 std::string DefaultDb() {
   const char* env = std::getenv("TRUTHBOOK_DB");
@@ -49,19 +56,33 @@ Status EnsureParentDir(const std::string& path) {
   return Status::Ok();
 }
 
+// Opens the store `db` names: a PostgreSQL server for a postgresql:// or postgres:// URI or a
+// conninfo with host=, else a SQLite file (its directory created if needed). `on_table` (may
+// be empty) hears each table name.
+truthbook::Result<std::unique_ptr<truthbook::store::Store>> OpenStore(
+    const std::string& db, const truthbook::Clock& clock,
+    const std::function<void(const std::string&)>& on_table = {}) {
+  using truthbook::store::postgres::PostgresStore;
+  using truthbook::store::sqlite::SqliteStore;
+  if (PostgresStore::IsConninfo(db)) {
+    ASSIGN_OR_RETURN(std::unique_ptr<PostgresStore> store,
+                     PostgresStore::Open(db, clock, {}, on_table));
+    return std::unique_ptr<truthbook::store::Store>(std::move(store));
+  }
+  RETURN_IF_ERROR(EnsureParentDir(db));
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::Open(db, clock, {}, on_table));
+  return std::unique_ptr<truthbook::store::Store>(std::move(store));
+}
+
 int InitDb(const std::string& db) {
   truthbook::SystemClock clock;
-  if (Status s = EnsureParentDir(db); !s.ok()) {
-    std::cerr << s.ToString() << "\n";
-    return 1;
-  }
-  auto store = truthbook::store::sqlite::SqliteStore::Open(
-      db, clock, {}, [](const std::string& table) { std::cout << "table " << table << "\n"; });
+  auto store =
+      OpenStore(db, clock, [](const std::string& table) { std::cout << "table " << table << "\n"; });
   if (!store.ok()) {
     std::cerr << store.status().ToString() << "\n";
     return 1;
   }
-  std::cout << "database ready: " << db << "\n";
+  std::cout << "database ready: " << (*store)->Location() << "\n";
   return 0;
 }
 
@@ -80,11 +101,7 @@ int Serve(const std::string& db, const truthbook::api::HttpServerOptions& http,
 
   truthbook::SystemClock clock;
   truthbook::UuidV7Generator ids(clock);
-  if (Status s = EnsureParentDir(db); !s.ok()) {
-    spdlog::error("{}", s.ToString());
-    return 1;
-  }
-  auto store = truthbook::store::sqlite::SqliteStore::Open(db, clock);
+  auto store = OpenStore(db, clock);
   if (!store.ok()) {
     spdlog::error("{}", store.status().ToString());
     return 1;
@@ -105,8 +122,8 @@ int Serve(const std::string& db, const truthbook::api::HttpServerOptions& http,
     return 1;
   }
   (*scheduler)->Start();
-  spdlog::info("truthbook {} serving http://{}:{}/api/calibration/ on sqlite {}", TRUTHBOOK_VERSION,
-               http.host, http.port, db);
+  spdlog::info("truthbook {} serving http://{}:{}/api/calibration/ on {} {}", TRUTHBOOK_VERSION,
+               http.host, http.port, (*store)->Backend(), (*store)->Location());
   int signal = 0;
   sigwait(&stop_signals, &signal);
   spdlog::info("signal {}: stopping", signal);
@@ -130,7 +147,7 @@ int main(int argc, char** argv) {
   std::string db = DefaultDb();
   truthbook::api::HttpServerOptions http;
   CLI::App* serve = app.add_subcommand("serve", "Serve the HTTP API");
-  serve->add_option("--db", db, "SQLite database file (env TRUTHBOOK_DB)")->capture_default_str();
+  serve->add_option("--db", db, kDbHelp)->capture_default_str();
   serve->add_option("--host", http.host, "Address to listen on")->capture_default_str();
   serve->add_option("--port", http.port, "Port to listen on")->capture_default_str();
   serve->add_option("--io-threads", http.io_threads, "Network threads (they never block)")
@@ -191,7 +208,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 60 * 24 * 31));
 
   CLI::App* init_db = app.add_subcommand("init-db", "Create or migrate the database");
-  init_db->add_option("--db", db, "SQLite database file (env TRUTHBOOK_DB)")->capture_default_str();
+  init_db->add_option("--db", db, kDbHelp)->capture_default_str();
 
   CLI::App* odds = app.add_subcommand("odds", "Price conversions and margin removal");
   odds->require_subcommand(1);

@@ -360,6 +360,9 @@ class Store {
 
   // Where the data lives, for `health` (a file path or a connection string without password).
   virtual std::string Location() const = 0;
+
+  // Which backend this is, for `health`: "sqlite" or "postgresql".
+  virtual std::string Backend() const = 0;
 };
 
 }  // namespace truthbook::store

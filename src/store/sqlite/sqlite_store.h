@@ -40,6 +40,7 @@ class SqliteStore final : public Store {
   void WriteAsync(WriteFn fn, DoneFn done) override;
   Status Read(const ReadFn& fn) override;
   std::string Location() const override { return path_; }
+  std::string Backend() const override { return "sqlite"; }
 
  private:
   struct Job {

@@ -55,6 +55,7 @@ class ScratchSqliteStore final : public Store {
   }
   Status Read(const ReadFn& fn) override { return store_->Read(fn); }
   std::string Location() const override { return store_->Location(); }
+  std::string Backend() const override { return store_->Backend(); }
 
  private:
   std::unique_ptr<ScratchDir> dir_;
