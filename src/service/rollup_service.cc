@@ -4,7 +4,6 @@
 #include <chrono>
 #include <limits>
 #include <map>
-#include <tuple>
 #include <utility>
 
 #include "calibration/metrics.h"
@@ -17,15 +16,13 @@ using store::RollupDay;
 using store::RollupFact;
 using store::RollupSums;
 
-constexpr int64_t kMsPerDay = 86'400'000;
 constexpr int64_t kFirstDay = std::numeric_limits<int64_t>::min();
 
 int64_t DayOf(TimePoint t) {
-  const int64_t ms = t.time_since_epoch().count();
-  return ms >= 0 ? ms / kMsPerDay : -((-ms + kMsPerDay - 1) / kMsPerDay);
+  return std::chrono::floor<std::chrono::days>(t).time_since_epoch().count();
 }
 
-TimePoint StartOfDay(int64_t day) { return TimePoint(std::chrono::milliseconds(day * kMsPerDay)); }
+TimePoint StartOfDay(int64_t day) { return TimePoint(std::chrono::days(day)); }
 
 // Bitmasks over kRollupDimNames of the materialized combinations (RollupKey::Materialized).
 const std::vector<unsigned>& MaterializedMasks() {
@@ -86,20 +83,19 @@ int64_t WindowStart(RollupWindow window, int64_t day_to) {
   return kFirstDay;
 }
 
-// A read's window and days, checked.
+// A read's window and the days it counts, checked.
 struct Span {
   RollupWindow window = RollupWindow::kAll;
-  int64_t from = kFirstDay;  // the first day of the range (the window may start later)
-  int64_t to = 0;
+  int64_t from = kFirstDay;  // the window's first day, or q.from's when later
+  int64_t to = 0;            // the as-of day
 };
 
 Result<Span> SpanOf(const RollupKey& key, const PerformanceQuery& q, TimePoint now) {
-  Span span;
-  span.window = key.window.value_or(q.window);
   const TimePoint to = q.to.value_or(now);
   if (q.from && *q.from > to) return InvalidArgument("from: must not be after to");
-  span.to = DayOf(to);
-  if (q.from) span.from = DayOf(*q.from);
+  Span span{key.window.value_or(q.window), kFirstDay, DayOf(to)};
+  span.from = WindowStart(span.window, span.to);
+  if (q.from) span.from = std::max(span.from, DayOf(*q.from));
   return span;
 }
 
@@ -108,6 +104,14 @@ Status CheckMaterialized(const RollupKey& key) {
   return InvalidArgument("rollup_key: " + key.Dims() +
                          " is not materialized: rollups combine at most two of sport, league, "
                          "tier, market, channel and book, or sport, tier and market");
+}
+
+// The season of `sport`'s latest day with gradings on or before `day_to` ("" if none).
+Result<std::string> CurrentSeason(store::Reader& r, const std::string& sport, int64_t day_to) {
+  RollupKey key;
+  key.value(RollupDim::kSport) = sport;
+  ASSIGN_OR_RETURN(std::optional<RollupDay> latest, r.LatestRollupDay(key.Slice(), day_to));
+  return latest ? latest->season : "";
 }
 
 Performance MakePerformance(RollupKey key, RollupWindow window, int64_t from, int64_t to,
@@ -159,7 +163,6 @@ Result<Performance> RollupService::Get(const RollupKey& key, const PerformanceQu
   if (span.window == RollupWindow::kSeason && !key.value(RollupDim::kSport)) {
     return InvalidArgument("window: season needs a sport in the key (seasons differ by sport)");
   }
-  const int64_t from = std::max(span.from, WindowStart(span.window, span.to));
   RollupSums sums;
   std::optional<std::string> season;
   RETURN_IF_ERROR(ctx_.store.Read([&](store::Reader& r) -> Status {
@@ -170,17 +173,14 @@ Result<Performance> RollupService::Get(const RollupKey& key, const PerformanceQu
       if (!any) return NotFound("rollup_key: no gradings under " + slice);
     }
     if (span.window == RollupWindow::kSeason) {
-      RollupKey sport;
-      sport.value(RollupDim::kSport) = key.value(RollupDim::kSport);
-      ASSIGN_OR_RETURN(std::optional<RollupDay> latest, r.LatestRollupDay(sport.Slice(), span.to));
-      season = latest ? latest->season : "";
+      ASSIGN_OR_RETURN(season, CurrentSeason(r, *key.value(RollupDim::kSport), span.to));
     }
     ASSIGN_OR_RETURN(std::vector<RollupDay> rows,
-                     r.ListRollupDays({key.Dims(), slice, season, from, span.to}));
+                     r.ListRollupDays({key.Dims(), slice, season, span.from, span.to}));
     for (const RollupDay& row : rows) MergeSums(row.sums, sums);
     return Status::Ok();
   }));
-  return MakePerformance(key, span.window, from, span.to, season, sums);
+  return MakePerformance(key, span.window, span.from, span.to, season, sums);
 }
 
 Result<std::vector<Performance>> RollupService::GroupBy(RollupDim dim, const RollupKey& filter,
@@ -193,12 +193,11 @@ Result<std::vector<Performance>> RollupService::GroupBy(RollupDim dim, const Rol
   if (by_season && !grouped.value(RollupDim::kSport)) {
     return InvalidArgument("window: season needs a sport (seasons differ by sport)");
   }
-  const int64_t from = std::max(span.from, WindowStart(span.window, span.to));
   std::map<std::string, std::pair<RollupKey, RollupSums>> groups;
   std::map<std::string, std::string> seasons;  // sport -> its season as of span.to
   RETURN_IF_ERROR(ctx_.store.Read([&](store::Reader& r) -> Status {
     ASSIGN_OR_RETURN(std::vector<RollupDay> rows,
-                     r.ListRollupDays({grouped.Dims(), std::nullopt, std::nullopt, from, span.to}));
+                     r.ListRollupDays({grouped.Dims(), std::nullopt, std::nullopt, span.from, span.to}));
     for (const RollupDay& row : rows) {
       ASSIGN_OR_RETURN(RollupKey key, ParseRollupKey(row.rollup_key));
       bool match = true;
@@ -209,11 +208,7 @@ Result<std::vector<Performance>> RollupService::GroupBy(RollupDim dim, const Rol
       if (by_season) {
         const std::string& sport = *key.value(RollupDim::kSport);
         if (!seasons.contains(sport)) {
-          RollupKey sport_key;
-          sport_key.value(RollupDim::kSport) = sport;
-          ASSIGN_OR_RETURN(std::optional<RollupDay> latest,
-                           r.LatestRollupDay(sport_key.Slice(), span.to));
-          seasons[sport] = latest ? latest->season : "";
+          ASSIGN_OR_RETURN(seasons[sport], CurrentSeason(r, sport, span.to));
         }
         if (row.season != seasons[sport]) continue;
       }
@@ -227,7 +222,7 @@ Result<std::vector<Performance>> RollupService::GroupBy(RollupDim dim, const Rol
   for (auto& [slice, group] : groups) {
     std::optional<std::string> season;
     if (by_season) season = seasons[*group.first.value(RollupDim::kSport)];
-    out.push_back(MakePerformance(std::move(group.first), span.window, from, span.to,
+    out.push_back(MakePerformance(std::move(group.first), span.window, span.from, span.to,
                                   std::move(season), group.second));
   }
   return out;
