@@ -15,29 +15,15 @@ double ClippedProbability(double p) {
   return std::clamp(p, kProbabilityClip, 1 - kProbabilityClip);
 }
 
-// The sample's two features per point: ln p and -ln(1 - p) for the clipped p.
-struct BetaSample {
-  std::vector<internal::WeightedPoint> points;  // sorted; zero weights dropped
-  std::vector<double> log_p;
-  std::vector<double> minus_log_q;  // -ln(1 - p)
-};
-
-// Logistic regression of y on the chosen features. Returns the coefficients of the chosen
-// features, in order, then the intercept.
-internal::LogisticCoefficients FitOn(const BetaSample& sample, bool use_log_p,
+// Logistic regression of y on the chosen features of `sample` (its features: ln p, then
+// -ln(1 - p)). Returns the coefficients of the chosen features, in order, then the intercept.
+internal::LogisticCoefficients FitOn(const internal::LogisticProblem& sample, bool use_log_p,
                                      bool use_minus_log_q) {
   internal::LogisticProblem problem;
-  problem.num_features = (use_log_p ? 1 : 0) + (use_minus_log_q ? 1 : 0);
-  const size_t n = sample.points.size();
-  problem.features.reserve(n * problem.num_features);
-  problem.targets.reserve(n);
-  problem.weights.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (use_log_p) problem.features.push_back(sample.log_p[i]);
-    if (use_minus_log_q) problem.features.push_back(sample.minus_log_q[i]);
-    problem.targets.push_back(sample.points[i].y);
-    problem.weights.push_back(sample.points[i].w);
-  }
+  if (use_log_p) problem.features[problem.num_features++] = sample.features[0];
+  if (use_minus_log_q) problem.features[problem.num_features++] = sample.features[1];
+  problem.targets = sample.targets;
+  problem.weights = sample.weights;
   // Start at the identity map: coefficient 1 on each feature, intercept 0.
   internal::LogisticCoefficients start{};
   for (size_t j = 0; j < problem.num_features; ++j) start[j] = 1;
@@ -58,22 +44,32 @@ double BetaProbability(const BetaParams& params, double p) {
 Result<BetaParams> FitBeta(std::span<const double> p, std::span<const double> y,
                            std::span<const double> w) {
   RETURN_IF_ERROR(CheckBinarySample(p, y, w));
-  BetaSample sample;
-  sample.points = internal::SortedPoints(p, y, w);
-  double positive_weight = 0;
-  double negative_weight = 0;
-  for (const internal::WeightedPoint& point : sample.points) {
-    (point.y > 0 ? positive_weight : negative_weight) += point.w;
-    const double q = ClippedProbability(point.x);
-    sample.log_p.push_back(std::log(q));
-    sample.minus_log_q.push_back(-std::log1p(-q));
+  // Both features of every sample of positive weight, in input order: the fit's sums do not
+  // depend on the order.
+  internal::LogisticProblem sample;
+  sample.num_features = 2;
+  double min_p = 1;
+  double max_p = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (!w.empty()) {
+      if (w[i] == 0) continue;
+      sample.weights.push_back(w[i]);
+    }
+    const double q = ClippedProbability(p[i]);
+    sample.features[0].push_back(std::log(q));
+    sample.features[1].push_back(-std::log1p(-q));
+    sample.targets.push_back(y[i]);
+    min_p = std::min(min_p, p[i]);
+    max_p = std::max(max_p, p[i]);
   }
+  const auto [positive_weight, negative_weight] =
+      internal::LabelWeights(sample.targets, sample.weights);
   if (!(positive_weight > 0 && negative_weight > 0)) {
     return InvalidArgument("y: beta calibration needs both outcomes with positive weight");
   }
   // The constant map at the weighted base rate: the best one without features.
   const BetaParams constant{0, 0, std::log(positive_weight / negative_weight)};
-  if (sample.points.front().x == sample.points.back().x) return constant;
+  if (min_p == max_p) return constant;
 
   const internal::LogisticCoefficients full = FitOn(sample, true, true);
   if (full[0] < 0) {

@@ -51,8 +51,9 @@ Result<Method> ParseMethod(std::string_view name) {
 }
 
 double ClippedLogit(double p) {
-  const double q = std::clamp(p, kProbabilityClip, 1 - kProbabilityClip);
-  return std::log(q / (1 - q));
+  if (std::isnan(p)) return p;
+  // The fits take the logits of a whole sample at once, by the same formula.
+  return internal::ClippedLogit(internal::Broadcast<internal::Lanes>(p))[0];
 }
 
 Status CheckBinarySample(std::span<const double> p, std::span<const double> y,
@@ -60,15 +61,13 @@ Status CheckBinarySample(std::span<const double> p, std::span<const double> y,
   if (p.empty()) return InvalidArgument("p: must not be empty");
   RETURN_IF_ERROR(internal::CheckSameSize("y", y.size(), "p", p.size()));
   if (!w.empty()) RETURN_IF_ERROR(internal::CheckSameSize("w", w.size(), "p", p.size()));
-  for (size_t i = 0; i < p.size(); ++i) {
-    if (!(p[i] >= 0 && p[i] <= 1)) {
-      return InvalidArgument("p[" + std::to_string(i) + "]: must be in [0, 1]");
-    }
+  if (const size_t i = internal::FirstWhereNot(p, [](double v) { return (v >= 0) & (v <= 1); });
+      i < p.size()) {
+    return InvalidArgument("p[" + std::to_string(i) + "]: must be in [0, 1]");
   }
-  for (size_t i = 0; i < y.size(); ++i) {
-    if (y[i] != 0 && y[i] != 1) {
-      return InvalidArgument("y[" + std::to_string(i) + "]: must be 0 or 1");
-    }
+  if (const size_t i = internal::FirstWhereNot(y, [](double v) { return (v == 0) | (v == 1); });
+      i < y.size()) {
+    return InvalidArgument("y[" + std::to_string(i) + "]: must be 0 or 1");
   }
   return internal::CheckWeights(w, "p", p.size());
 }

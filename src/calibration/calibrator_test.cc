@@ -20,6 +20,7 @@
 #include "base/status_test_util.h"
 #include "calibration/beta.h"
 #include "calibration/isotonic.h"
+#include "calibration/lane_math.h"
 #include "calibration/platt.h"
 #include "calibration/temperature.h"
 
@@ -186,6 +187,67 @@ TEST_P(CalibratorTest, ShuffledInputGivesByteIdenticalParams) {
     std::unique_ptr<Calibrator> again = FitOk(GetParam(), ps, ys, ws);
     ASSERT_NE(again, nullptr);
     EXPECT_EQ(ToJson(*again).dump(), expected) << "trial " << trial;
+  }
+}
+
+TEST_P(CalibratorTest, LargeShuffledInputGivesByteIdenticalParams) {
+  // Large enough for the bucket sort (isotonic) and many lanes (the others), with ties and
+  // zero weights, weighted and not.
+  Vec p, y, w;
+  for (unsigned seed = 10; p.size() < 20000; ++seed) TiedSample(seed, p, y, w);
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 5000; ++i) p[i] = std::uniform_real_distribution<double>(0, 1)(rng);
+  for (const bool weighted : {false, true}) {
+    SCOPED_TRACE(weighted ? "weighted" : "unweighted");
+    std::unique_ptr<Calibrator> first = FitOk(GetParam(), p, y, weighted ? w : Vec{});
+    ASSERT_NE(first, nullptr);
+    std::vector<size_t> order(p.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), rng);
+    Vec ps, ys, ws;
+    for (size_t i : order) {
+      ps.push_back(p[i]);
+      ys.push_back(y[i]);
+      ws.push_back(w[i]);
+    }
+    std::unique_ptr<Calibrator> again = FitOk(GetParam(), ps, ys, weighted ? ws : Vec{});
+    ASSERT_NE(again, nullptr);
+    EXPECT_EQ(ToJson(*again).dump(), ToJson(*first).dump());
+  }
+}
+
+TEST_P(CalibratorTest, TwoAndEightLanesGiveByteIdenticalParams) {
+  // The fits run on eight lanes where the CPU has AVX-512 and on two elsewhere; a version
+  // refitted on another machine must come out the same.
+  Vec p, y, w;
+  for (unsigned seed = 20; p.size() < 5003; ++seed) TiedSample(seed, p, y, w);
+  for (const bool weighted : {false, true}) {
+    SCOPED_TRACE(weighted ? "weighted" : "unweighted");
+    internal::SetWideLanesAllowed(false);
+    std::unique_ptr<Calibrator> narrow = FitOk(GetParam(), p, y, weighted ? w : Vec{});
+    internal::SetWideLanesAllowed(true);
+    std::unique_ptr<Calibrator> wide = FitOk(GetParam(), p, y, weighted ? w : Vec{});
+    ASSERT_NE(narrow, nullptr);
+    ASSERT_NE(wide, nullptr);
+    EXPECT_EQ(ToJson(*wide).dump(), ToJson(*narrow).dump());
+  }
+  if (!internal::UseWideLanes()) GTEST_SKIP() << "no AVX-512 here: both fits took two lanes";
+}
+
+TEST_P(CalibratorTest, ApplyAllOnManyPointsIsApplyForEachElement) {
+  Vec p, y, w;
+  TiedSample(6, p, y, w);
+  std::unique_ptr<Calibrator> calibrator = FitOk(GetParam(), p, y, w);
+  ASSERT_NE(calibrator, nullptr);
+  // Many points (where a method may switch to a faster loop), the grid, and NaN.
+  Vec in = Grid();
+  std::mt19937_64 rng(7);
+  while (in.size() < 20000) in.push_back(std::uniform_real_distribution<double>(0, 1)(rng));
+  in.push_back(kNaN);
+  Vec out(in.size());
+  calibrator->ApplyAll(in, out);
+  for (size_t i = 0; i < in.size(); ++i) {
+    EXPECT_EQ(Bits(out[i]), Bits(calibrator->Apply(in[i]))) << "p " << in[i];
   }
 }
 

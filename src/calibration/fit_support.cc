@@ -1,13 +1,16 @@
 #include "calibration/fit_support.h"
 
 #include <algorithm>
-#include <bit>
-#include <cstdint>
+#include <array>
+#include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <tuple>
 #include <utility>
+
+// The wide-lane kernels pass 64-byte vectors between functions that are always inlined into
+// one compiled for AVX-512; -Wpsabi notes the ABI such a call would have, but none is made.
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace truthbook::calibration::internal {
 
@@ -29,39 +32,109 @@ struct Evaluation {
   std::array<LogisticCoefficients, kMaxLogisticCoefficients> hessian{};  // lower triangle
 };
 
-// The loss (if kLoss) and its gradient and Hessian (if kDerivatives), in one pass.
-template <bool kLoss, bool kDerivatives>
-Evaluation Evaluate(const LogisticProblem& problem, const LogisticCoefficients& coef) {
-  const size_t d = problem.num_features;
+// What bounds the terms of the sums: the largest weight and the largest |feature| of each
+// column (the intercept's column is 1).
+struct Scales {
+  double max_weight = 1;
+  LogisticCoefficients max_abs_feature{1, 1, 1};
+};
+
+Scales ScalesOf(const LogisticProblem& problem) {
+  Scales scales;
+  if (!problem.weights.empty()) {
+    scales.max_weight = *std::max_element(problem.weights.begin(), problem.weights.end());
+  }
+  for (size_t j = 0; j < problem.num_features; ++j) {
+    double max_abs = 0;
+    for (const double x : problem.features[j]) max_abs = std::max(max_abs, std::abs(x));
+    scales.max_abs_feature[j] = max_abs;
+  }
+  return scales;
+}
+
+// The loss (if kLoss) and its gradient and Hessian (if kDerivatives), in one pass, with d = kD
+// features. Each sum is a ReproducibleSum, bounded by |q - t| <= 1, q (1 - q) <= 1/4 and a
+// loss term <= w (|z| + ln 2).
+template <size_t kD, bool kLoss, bool kDerivatives>
+Evaluation EvaluateFixed(const LogisticProblem& problem, const Scales& scales,
+                         const LogisticCoefficients& coef) {
+  constexpr size_t kM = kD + 1;
   const size_t n = problem.targets.size();
-  Evaluation ev;
-  std::array<double, kMaxLogisticCoefficients> row{};
-  row[d] = 1;
-  for (size_t i = 0; i < n; ++i) {
-    const double* x = problem.features.data() + i * d;
-    double z = coef[d];
-    for (size_t j = 0; j < d; ++j) z += coef[j] * x[j];
-    const double t = problem.targets[i];
-    const double w = problem.weights[i];
-    const double e = std::exp(-std::abs(z));
-    if constexpr (kLoss) {
-      const double l = std::log1p(e);
-      const double softplus_z = (z > 0 ? z : 0) + l;         // ln(1 + e^z)
-      const double softplus_minus_z = (z < 0 ? -z : 0) + l;  // ln(1 + e^-z)
-      ev.loss += w * (t * softplus_minus_z + (1 - t) * softplus_z);
-    }
-    if constexpr (kDerivatives) {
-      const double q = z >= 0 ? 1 / (1 + e) : e / (1 + e);
-      const double r = w * (q - t);
-      const double h = w * e / ((1 + e) * (1 + e));  // w q (1 - q)
-      for (size_t j = 0; j < d; ++j) row[j] = x[j];
-      for (size_t j = 0; j <= d; ++j) {
-        ev.gradient[j] += r * row[j];
-        for (size_t k = 0; k <= j; ++k) ev.hessian[j][k] += h * row[j] * row[k];
+  const double* const t = problem.targets.data();
+  const double* const w = problem.weights.data();
+  const bool weighted = !problem.weights.empty();
+  std::array<const double*, kMaxLogisticCoefficients> x{};
+  for (size_t j = 0; j != kD; ++j) x[j] = problem.features[j].data();
+  double max_abs_z = std::abs(coef[kD]);
+  for (size_t j = 0; j != kD; ++j) max_abs_z += std::abs(coef[j]) * scales.max_abs_feature[j];
+  return RunOnLanes([&]<typename V>() __attribute__((always_inline)) {
+    ReproducibleSum<V> loss(scales.max_weight * (max_abs_z + 1), n);
+    std::array<ReproducibleSum<V>, kM> gradient;
+    std::array<ReproducibleSum<V>, kM*(kM + 1) / 2> hessian;  // row-major lower triangle
+    for (size_t j = 0, jk = 0; j < kM; ++j) {
+      gradient[j] = ReproducibleSum<V>(scales.max_weight * scales.max_abs_feature[j], n);
+      for (size_t k = 0; k <= j; ++k, ++jk) {
+        hessian[jk] = ReproducibleSum<V>(
+            scales.max_weight * scales.max_abs_feature[j] * scales.max_abs_feature[k] / 4, n);
       }
     }
+    for (size_t i = 0; i < n; i += kLanesOf<V>) {
+      // Lanes past n hold weight 0 (or, unweighted, are masked below), so their terms are 0.
+      std::array<V, kM> row;
+      row[kD] = Broadcast<V>(1);
+      V z = Broadcast<V>(coef[kD]);
+      for (size_t j = 0; j != kD; ++j) {
+        row[j] = LoadLanes<V>(x[j], i, n);
+        z += coef[j] * row[j];
+      }
+      const V target = LoadLanes<V>(t, i, n);
+      V weight = Broadcast<V>(1);
+      if (weighted) {
+        weight = LoadLanes<V>(w, i, n);
+      } else if (i + kLanesOf<V> > n) {
+        for (size_t l = n - i; l < kLanesOf<V>; ++l) weight[l] = 0;
+      }
+      const V e = ExpNonPositive(-Abs(z));
+      if constexpr (kLoss) {
+        const V l = Log1pUnit(e);
+        const V softplus_z = (z > 0 ? z : V{}) + l;         // ln(1 + e^z)
+        const V softplus_minus_z = (z < 0 ? -z : V{}) + l;  // ln(1 + e^-z)
+        loss.Add(weight * (target * softplus_minus_z + (1.0 - target) * softplus_z));
+      }
+      if constexpr (kDerivatives) {
+        const V inverse = 1.0 / (1.0 + e);
+        const V q = z >= 0 ? inverse : e * inverse;
+        const V r = weight * (q - target);
+        const V h = weight * e * inverse * inverse;  // w q (1 - q)
+        for (size_t j = 0, jk = 0; j < kM; ++j) {
+          gradient[j].Add(r * row[j]);
+          for (size_t k = 0; k <= j; ++k, ++jk) hessian[jk].Add(h * row[j] * row[k]);
+        }
+      }
+    }
+    Evaluation ev;
+    if constexpr (kLoss) ev.loss = loss.Total();
+    if constexpr (kDerivatives) {
+      for (size_t j = 0, jk = 0; j < kM; ++j) {
+        ev.gradient[j] = gradient[j].Total();
+        for (size_t k = 0; k <= j; ++k, ++jk) ev.hessian[j][k] = hessian[jk].Total();
+      }
+    }
+    return ev;
+  });
+}
+
+template <bool kLoss, bool kDerivatives>
+Evaluation Evaluate(const LogisticProblem& problem, const Scales& scales,
+                    const LogisticCoefficients& coef) {
+  switch (problem.num_features) {
+    case 0:
+      return EvaluateFixed<0, kLoss, kDerivatives>(problem, scales, coef);
+    case 1:
+      return EvaluateFixed<1, kLoss, kDerivatives>(problem, scales, coef);
+    default:
+      return EvaluateFixed<2, kLoss, kDerivatives>(problem, scales, coef);
   }
-  return ev;
 }
 
 // Solves (H + damping·diag(H)) x = rhs by Cholesky for the m x m lower triangle H. False if
@@ -122,43 +195,6 @@ double RelativeStepSize(const LogisticCoefficients& coef, const LogisticCoeffici
   return size;
 }
 
-// Below this size std::sort is faster than the radix sort's passes.
-constexpr size_t kRadixSortMinimum = 4096;
-constexpr int kRadixBits = 11;
-constexpr size_t kRadixBuckets = size_t{1} << kRadixBits;
-constexpr int kRadixPasses = (64 + kRadixBits - 1) / kRadixBits;
-
-// The bits of a non-NaN double, mapped so that unsigned order is numeric order (-0 < +0; the
-// caller has already made every zero +0).
-uint64_t OrderedBits(double v) {
-  const uint64_t bits = std::bit_cast<uint64_t>(v);
-  return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
-}
-
-// Sorts by x ascending, stably, in kRadixPasses counting passes over 11-bit digits; a pass
-// whose digit is the same for every point is skipped.
-void RadixSortByX(std::vector<WeightedPoint>& points) {
-  const size_t n = points.size();
-  std::vector<std::array<size_t, kRadixBuckets>> counts(kRadixPasses);
-  for (const WeightedPoint& point : points) {
-    const uint64_t key = OrderedBits(point.x);
-    for (int pass = 0; pass < kRadixPasses; ++pass) {
-      ++counts[pass][(key >> (pass * kRadixBits)) & (kRadixBuckets - 1)];
-    }
-  }
-  std::vector<WeightedPoint> scratch(n);
-  for (int pass = 0; pass < kRadixPasses; ++pass) {
-    std::array<size_t, kRadixBuckets>& count = counts[pass];
-    if (std::find(count.begin(), count.end(), n) != count.end()) continue;
-    size_t offset = 0;
-    for (size_t& c : count) offset += std::exchange(c, offset);
-    for (const WeightedPoint& point : points) {
-      scratch[count[(OrderedBits(point.x) >> (pass * kRadixBits)) & (kRadixBuckets - 1)]++] = point;
-    }
-    points.swap(scratch);
-  }
-}
-
 std::string ParamName(std::string_view key) { return "params." + std::string(key); }
 
 }  // namespace
@@ -186,54 +222,86 @@ Status CheckWeights(std::span<const double> w, std::string_view reference_name, 
 }
 
 Status CheckFinite(std::string_view name, std::span<const double> x) {
-  for (size_t i = 0; i < x.size(); ++i) {
-    if (!std::isfinite(x[i])) {
-      return InvalidArgument(std::string(name) + "[" + std::to_string(i) + "]: must be finite");
-    }
-  }
-  return Status::Ok();
+  // |v| <= max is false for infinities and NaN.
+  const size_t i =
+      FirstWhereNot(x, [](double v) { return std::abs(v) <= std::numeric_limits<double>::max(); });
+  if (i == x.size()) return Status::Ok();
+  return InvalidArgument(std::string(name) + "[" + std::to_string(i) + "]: must be finite");
 }
 
-std::vector<WeightedPoint> SortedPoints(std::span<const double> x, std::span<const double> y,
-                                        std::span<const double> w) {
-  std::vector<WeightedPoint> points;
-  points.reserve(x.size());
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double weight = w.empty() ? 1.0 : w[i];
-    if (weight == 0) continue;
-    // Adding +0 turns -0 into +0, so that equal keys are equal bits.
-    points.push_back({x[i] + 0.0, y[i] + 0.0, weight});
+double ReproducibleTotal(std::span<const double> v) {
+  double max_abs = 0;
+  for (const double x : v) max_abs = std::max(max_abs, std::abs(x));
+  return RunOnLanes([&]<typename V>() __attribute__((always_inline)) {
+    ReproducibleSum<V> sum(max_abs, v.size());
+    for (size_t i = 0; i < v.size(); i += kLanesOf<V>) sum.Add(LoadLanes<V>(v.data(), i, v.size()));
+    return sum.Total();
+  });
+}
+
+std::pair<double, double> Range(std::span<const double> v) {
+  return RunOnLanes([&]<typename V>() __attribute__((always_inline)) {
+    V lo = Broadcast<V>(v[0]);
+    V hi = lo;
+    size_t i = 0;
+    for (; i + kLanesOf<V> <= v.size(); i += kLanesOf<V>) {
+      const V lanes = LoadLanes<V>(v.data(), i, v.size());
+      lo = lanes < lo ? lanes : lo;
+      hi = lanes > hi ? lanes : hi;
+    }
+    std::pair<double, double> range(v[0], v[0]);
+    for (size_t lane = 0; lane < kLanesOf<V>; ++lane) {
+      range.first = std::min(range.first, lo[lane]);
+      range.second = std::max(range.second, hi[lane]);
+    }
+    for (; i < v.size(); ++i) {
+      range.first = std::min(range.first, v[i]);
+      range.second = std::max(range.second, v[i]);
+    }
+    return range;
+  });
+}
+
+std::pair<double, double> LabelWeights(std::span<const double> labels,
+                                       std::span<const double> weights) {
+  if (weights.empty()) {
+    size_t positives = 0;
+    for (const double label : labels) positives += label > 0 ? 1 : 0;
+    return {static_cast<double>(positives), static_cast<double>(labels.size() - positives)};
   }
-  const auto less = [](const WeightedPoint& a, const WeightedPoint& b) {
-    return std::tie(a.x, a.y, a.w) < std::tie(b.x, b.y, b.w);
-  };
-  if (points.size() < kRadixSortMinimum) {
-    std::sort(points.begin(), points.end(), less);
-    return points;
-  }
-  // Large samples: a stable LSD radix sort on x, then each run of equal x by (y, w). The
-  // order is the same total order either way, so the result does not depend on the path.
-  RadixSortByX(points);
-  for (size_t begin = 0; begin < points.size();) {
-    size_t end = begin + 1;
-    while (end < points.size() && points[end].x == points[begin].x) ++end;
-    if (end - begin > 1)
-      std::sort(points.begin() + static_cast<std::ptrdiff_t>(begin),
-                points.begin() + static_cast<std::ptrdiff_t>(end), less);
-    begin = end;
-  }
-  return points;
+  const double max_weight = *std::max_element(weights.begin(), weights.end());
+  return RunOnLanes([&]<typename V>() __attribute__((always_inline)) {
+    ReproducibleSum<V> positive(max_weight, labels.size());
+    ReproducibleSum<V> negative(max_weight, labels.size());
+    for (size_t i = 0; i < labels.size(); i += kLanesOf<V>) {
+      const V label = LoadLanes<V>(labels.data(), i, labels.size());
+      const V weight = LoadLanes<V>(weights.data(), i, labels.size());
+      positive.Add(label * weight);
+      negative.Add((1.0 - label) * weight);
+    }
+    return std::pair<double, double>(positive.Total(), negative.Total());
+  });
+}
+
+void ClippedLogits(std::span<const double> p, std::span<double> out) {
+  RunOnLanes([&]<typename V>() __attribute__((always_inline)) {
+    for (size_t i = 0; i < p.size(); i += kLanesOf<V>) {
+      StoreLanes<V>(ClippedLogit(LoadLanes<V>(p.data(), i, p.size())), out.data(), i, p.size());
+    }
+    return 0;
+  });
 }
 
 double LogisticLoss(const LogisticProblem& problem, const LogisticCoefficients& coef) {
-  return Evaluate<true, false>(problem, coef).loss;
+  return Evaluate<true, false>(problem, ScalesOf(problem), coef).loss;
 }
 
 LogisticCoefficients FitLogistic(const LogisticProblem& problem,
                                  const LogisticCoefficients& start) {
   const size_t m = problem.num_features + 1;
+  const Scales scales = ScalesOf(problem);
   LogisticCoefficients coef = start;
-  Evaluation ev = Evaluate<true, true>(problem, coef);
+  Evaluation ev = Evaluate<true, true>(problem, scales, coef);
   bool polishing = false;
   int polish_steps = 0;
   double last_polish_step = std::numeric_limits<double>::infinity();
@@ -254,7 +322,7 @@ LogisticCoefficients FitLogistic(const LogisticProblem& problem,
         break;
       }
       last_polish_step = size;
-      ev = Evaluate<false, true>(problem, coef);
+      ev = Evaluate<false, true>(problem, scales, coef);
       continue;
     }
     double step = 1;
@@ -262,7 +330,7 @@ LogisticCoefficients FitLogistic(const LogisticProblem& problem,
     LogisticCoefficients candidate = coef;
     for (int halving = 0; halving < 60; ++halving, step /= 2) {
       for (size_t j = 0; j < m; ++j) candidate[j] = coef[j] + step * direction[j];
-      Evaluation trial = Evaluate<true, true>(problem, candidate);
+      Evaluation trial = Evaluate<true, true>(problem, scales, candidate);
       if (trial.loss <= ev.loss + 1e-4 * step * slope) {
         ev = trial;
         accepted = true;

@@ -1,9 +1,10 @@
 // Shared machinery of the calibrators (not part of the calibration interface): input checks,
-// the canonical sort that makes fits independent of input order, a small Newton solver for
-// weighted logistic regression, and readers for the "params" JSON object.
-// Pure functions; safe from any thread.
+// order-free sums and the logits of a whole sample, a small Newton solver for weighted logistic
+// regression whose result does not depend on the order of the samples, and readers for the
+// "params" JSON object. Pure functions; safe from any thread.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -11,9 +12,12 @@
 #include <nlohmann/json_fwd.hpp>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
+#include "calibration/calibrator.h"
+#include "calibration/lane_math.h"
 
 namespace truthbook::calibration::internal {
 
@@ -28,23 +32,39 @@ Status CheckSameSize(std::string_view name, size_t size, std::string_view refere
 // the array w must match ("p").
 Status CheckWeights(std::span<const double> w, std::string_view reference_name, size_t n);
 
+// The index of the first v[i] for which ok(v[i]) is false, or v.size(). Blocks are checked
+// without an early exit, which the compiler vectorizes; only a failing block is searched.
+template <typename Predicate>
+size_t FirstWhereNot(std::span<const double> v, const Predicate& ok) {
+  constexpr size_t kBlock = 512;
+  for (size_t begin = 0; begin < v.size(); begin += kBlock) {
+    const size_t end = std::min(v.size(), begin + kBlock);
+    bool all = true;
+    for (size_t i = begin; i < end; ++i) all &= ok(v[i]);
+    if (all) continue;
+    for (size_t i = begin; i < end; ++i) {
+      if (!ok(v[i])) return i;
+    }
+  }
+  return v.size();
+}
+
 // Success when every x[i] is finite; otherwise InvalidArgument "<name>[i]: must be finite".
 Status CheckFinite(std::string_view name, std::span<const double> x);
 
-// One weighted observation.
-struct WeightedPoint {
-  double x = 0;
-  double y = 0;
-  double w = 1;
-};
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"  // see lane_math.h
 
-// The observations (x[i], y[i], w[i]) (w empty: weight 1) without those of weight 0, sorted
-// by (x, y, w) ascending, with -0 stored as +0. Two inputs that hold the same multiset of
-// triples give the same vector, so a fit that reads it in order gives the same bits. Large
-// inputs are radix-sorted on x, small ones compared; both give the same order.
-// REQUIRES: y and w (if not empty) have x's size; no NaN.
-std::vector<WeightedPoint> SortedPoints(std::span<const double> x, std::span<const double> y,
-                                        std::span<const double> w);
+// ClippedLogit (calibrator.h) per lane: ln(q / (1 - q)) for q = p clamped to
+// [kProbabilityClip, 1 - kProbabilityClip]. ClippedLogit is this on one lane.
+// REQUIRES: no lane is NaN.
+template <typename V>
+[[gnu::always_inline]] inline V ClippedLogit(V p) {
+  const V q = Clamp(p, kProbabilityClip, 1 - kProbabilityClip);
+  return LogPositive(q / (1.0 - q));
+}
+
+#pragma GCC diagnostic pop
 
 // The logistic function 1 / (1 + e^-z), without overflow for any z.
 inline double Sigmoid(double z) {
@@ -58,21 +78,40 @@ inline double Softplus(double z) {
   return z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z));
 }
 
+// The sum of v, the same bits in any order of v (a ReproducibleSum bounded by max |v[i]|).
+// REQUIRES: every v[i] is finite.
+double ReproducibleTotal(std::span<const double> v);
+
+// The least and the greatest v[i]. REQUIRES: v is not empty; no NaN.
+std::pair<double, double> Range(std::span<const double> v);
+
+// The summed weights of the samples labelled 1 and of those labelled 0 (weights empty: every
+// weight is 1), the same bits in any order of the samples.
+// REQUIRES: every labels[i] is 0 or 1; weights empty or of labels' size, each finite.
+std::pair<double, double> LabelWeights(std::span<const double> labels,
+                                       std::span<const double> weights);
+
+// out[i] = ClippedLogit(p[i]), the same bits, many lanes at a time.
+// REQUIRES: out.size() == p.size(); no p[i] is NaN.
+void ClippedLogits(std::span<const double> p, std::span<double> out);
+
 // Weighted logistic regression with up to two features and an intercept:
 // z_i = coef[0] x_i0 + ... + coef[d-1] x_i,d-1 + coef[d], q_i = Sigmoid(z_i), minimizing
 // sum_i w_i [t_i ln(1/q_i) + (1 - t_i) ln(1/(1 - q_i))] with targets t_i in [0, 1].
 struct LogisticProblem {
-  size_t num_features = 0;       // d, 0..2
-  std::vector<double> features;  // row-major, n * d
-  std::vector<double> targets;   // n, each in [0, 1]
-  std::vector<double> weights;   // n, each > 0
+  size_t num_features = 0;                      // d, 0..2
+  std::array<std::vector<double>, 2> features;  // features[j][i]: feature j of sample i
+  std::vector<double> targets;                  // n, each in [0, 1]
+  std::vector<double> weights;                  // n, each > 0; empty: every weight is 1
 };
 
 inline constexpr size_t kMaxLogisticCoefficients = 3;
 using LogisticCoefficients = std::array<double, kMaxLogisticCoefficients>;
 
 // The objective above at `coef` (entries beyond d + 1 are ignored). Each term is computed as
-// t·softplus(-z) + (1 - t)·softplus(z), which is accurate even where q rounds to 0 or 1.
+// t·softplus(-z) + (1 - t)·softplus(z), which is accurate even where q rounds to 0 or 1, and
+// the terms are summed by a ReproducibleSum: the same bits in any order of the samples.
+// REQUIRES: every feature finite.
 double LogisticLoss(const LogisticProblem& problem, const LogisticCoefficients& coef);
 
 // Minimizes the objective by Newton's method from `start`: damped by a backtracking (Armijo)
@@ -80,7 +119,9 @@ double LogisticLoss(const LogisticProblem& problem, const LogisticCoefficients& 
 // (where the loss is flat to rounding but Newton converges quadratically) until a step is
 // below 1e-15 relative, stops shrinking (rounding noise), or 8 such steps were taken; at most
 // 200 iterations. A singular Hessian (collinear features) is regularized by a ridge just large
-// enough to factor it. The result is a pure function of (problem, start).
+// enough to factor it. Every sum is a ReproducibleSum, so the result is a pure function of
+// (the multiset of samples, start): the order of the samples does not matter.
+// REQUIRES: every feature finite.
 LogisticCoefficients FitLogistic(const LogisticProblem& problem, const LogisticCoefficients& start);
 
 // Readers for a calibrator's "params" object; errors name the member as "params.<key>".

@@ -1,11 +1,17 @@
 #include "calibration/isotonic.h"
 
 #include <algorithm>
+#include <array>
+#include <cassert>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "calibration/fit_support.h"
@@ -27,30 +33,189 @@ struct Thresholds {
   std::vector<double> w;
 };
 
-// scikit-learn's _make_unique on sorted points: one entry per run of tied x, holding the
-// run's first x, its summed weight and its weighted mean y, computed in the same order.
-Thresholds MergeTies(const std::vector<internal::WeightedPoint>& points) {
-  Thresholds merged;
-  double current_x = points.front().x;
-  double current_y = 0;
-  double current_w = 0;
-  for (const internal::WeightedPoint& point : points) {
-    if (point.x - current_x >= kTieResolution) {
-      merged.x.push_back(current_x);
-      merged.w.push_back(current_w);
-      merged.y.push_back(current_y / current_w);
-      current_x = point.x;
-      current_w = point.w;
-      current_y = point.y * point.w;
-    } else {
-      current_w += point.w;
-      current_y += point.y * point.w;
-    }
+// One observation, and one of unit weight (the common case: 16 bytes to move, not 24).
+struct Point {
+  double x;
+  double y;
+  double w;
+};
+struct UnitPoint {
+  double x;
+  double y;
+  static constexpr double w = 1;
+};
+
+// The canonical order: by x, then y, then w.
+template <typename P>
+bool PointLess(const P& a, const P& b) {
+  if (a.x != b.x) return a.x < b.x;
+  if (a.y != b.y) return a.y < b.y;
+  return a.w < b.w;
+}
+
+// Observation i of positive weight as a P; adding +0 turns -0 into +0, so that equal keys are
+// equal bits.
+template <typename P>
+P MakePoint(std::span<const double> x, std::span<const double> y, std::span<const double> w,
+            size_t i) {
+  if constexpr (std::is_same_v<P, UnitPoint>) {
+    return {x[i] + 0.0, y[i] + 0.0};
+  } else {
+    return {x[i] + 0.0, y[i] + 0.0, w.empty() ? 1.0 : w[i]};
   }
-  merged.x.push_back(current_x);
-  merged.w.push_back(current_w);
-  merged.y.push_back(current_y / current_w);
-  return merged;
+}
+
+// scikit-learn's _make_unique, fed the points in sorted order: one threshold per run of tied
+// x, holding the run's first x, its summed weight and its weighted mean y, summed in the same
+// order.
+class TieMerger {
+ public:
+  explicit TieMerger(size_t max_points) {
+    merged_.x.reserve(max_points);
+    merged_.y.reserve(max_points);
+    merged_.w.reserve(max_points);
+  }
+
+  template <typename P>
+  void Add(const P& point) {
+    if (!started_ || point.x - x_ >= kTieResolution) {
+      Flush();
+      started_ = true;
+      x_ = point.x;
+      sum_w_ = 0;
+      sum_wy_ = 0;
+    }
+    sum_w_ += point.w;
+    sum_wy_ += point.y * point.w;
+  }
+
+  Thresholds Finish() {
+    Flush();
+    return std::move(merged_);
+  }
+
+ private:
+  void Flush() {
+    if (!started_) return;
+    merged_.x.push_back(x_);
+    merged_.w.push_back(sum_w_);
+    merged_.y.push_back(sum_wy_ / sum_w_);
+  }
+
+  Thresholds merged_;
+  bool started_ = false;
+  double x_ = 0;
+  double sum_w_ = 0;
+  double sum_wy_ = 0;
+};
+
+void InsertionSort(auto* begin, auto* end) {
+  for (auto* i = begin + 1; i < end; ++i) {
+    const auto point = *i;
+    auto* j = i;
+    for (; j > begin && PointLess(point, *(j - 1)); --j) *j = *(j - 1);
+    *j = point;
+  }
+}
+
+// Below this size std::sort is as fast as the bucket sort's passes.
+constexpr size_t kBucketSortMinimum = 4096;
+// The bucket sort cuts x's range into cells of equal width, about one per point, and groups
+// kCellsPerBucket consecutive cells into a bucket: a few thousand buckets, whose write
+// positions stay in cache while points are scattered into them.
+constexpr int kCellBits = 9;
+constexpr size_t kCellsPerBucket = size_t{1} << kCellBits;
+// A bucket with more points than this in one cell is sorted by std::sort instead.
+constexpr uint32_t kInsertionSortMaximum = 16;
+
+// Feeds the observations of positive weight to `merger` in the canonical order. Cell
+// floor((x - min x) * scale) never decreases as x grows, so a bucket sort by cell only has to
+// order the points within each cell: the points are scattered into buckets, then each bucket
+// (a few kB, in cache) is scattered into its cells and finished by an insertion sort.
+// Probabilities fill the cells about evenly; a crowded cell makes its bucket fall back to
+// std::sort, so a skewed sample costs O(n log n) at worst.
+// REQUIRES: kBucketSortMinimum <= x.size() < 2^32; y and w (if not empty) have x's size;
+// no NaN.
+template <typename P>
+void BucketSort(std::span<const double> x, std::span<const double> y, std::span<const double> w,
+                TieMerger& merger) {
+  const auto [lo, hi] = internal::Range(x);
+  const size_t buckets = x.size() / kCellsPerBucket + 1;
+  const size_t cells = buckets * kCellsPerBucket;
+  double scale = static_cast<double>(cells) / (hi - lo);
+  // One value of x, or a range too wide or too narrow for doubles: one cell holds all.
+  if (!(scale < std::numeric_limits<double>::infinity())) scale = 0;
+  const auto cell = [&](double v) {
+    const double c = (v - lo) * scale;  // >= 0
+    return c < static_cast<double>(cells) ? static_cast<size_t>(static_cast<int64_t>(c))
+                                          : cells - 1;
+  };
+  const auto positive = [&](size_t i) { return w.empty() || w[i] != 0; };
+
+  // ends[b + 1] counts bucket b's points; then, by prefix sums, ends[b] is where bucket b
+  // starts; after the scatter, where it ends.
+  std::vector<uint32_t> ends(buckets + 1);
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (positive(i)) ++ends[(cell(x[i]) >> kCellBits) + 1];
+  }
+  for (size_t b = 1; b <= buckets; ++b) ends[b] += ends[b - 1];
+  const std::unique_ptr<P[]> points = std::make_unique_for_overwrite<P[]>(ends[buckets]);
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (positive(i)) points[ends[cell(x[i]) >> kCellBits]++] = MakePoint<P>(x, y, w, i);
+  }
+
+  std::vector<P> sorted;
+  std::array<uint32_t, kCellsPerBucket + 1> cell_ends;
+  P* begin = points.get();
+  for (size_t b = 0; b < buckets; ++b) {
+    P* const end = points.get() + ends[b];
+    // The same two steps within the bucket, by cell.
+    cell_ends.fill(0);
+    for (const P* point = begin; point < end; ++point) {
+      ++cell_ends[(cell(point->x) & (kCellsPerBucket - 1)) + 1];
+    }
+    uint32_t most = 0;
+    for (size_t c = 1; c <= kCellsPerBucket; ++c) {
+      most = std::max(most, cell_ends[c]);
+      cell_ends[c] += cell_ends[c - 1];
+    }
+    sorted.resize(static_cast<size_t>(end - begin));
+    if (most <= kInsertionSortMaximum) {
+      for (const P* point = begin; point < end; ++point) {
+        sorted[cell_ends[cell(point->x) & (kCellsPerBucket - 1)]++] = *point;
+      }
+      InsertionSort(sorted.data(), sorted.data() + sorted.size());
+    } else {
+      std::copy(begin, end, sorted.begin());
+      std::sort(sorted.begin(), sorted.end(), PointLess<P>);
+    }
+    for (const P& point : sorted) merger.Add(point);
+    begin = end;
+  }
+}
+
+// The observations of positive weight sorted by (x, y, w) and their tied x merged (scikit-learn
+// _make_unique). The same multiset of (x, y, w) gives the same bits in any order.
+// REQUIRES: y and w (if not empty) have x's size; no NaN; w has a positive entry.
+Thresholds SortedTies(std::span<const double> x, std::span<const double> y,
+                      std::span<const double> w) {
+  TieMerger merger(x.size());
+  if (x.size() >= kBucketSortMinimum && x.size() < (size_t{1} << 32)) {
+    if (w.empty()) {
+      BucketSort<UnitPoint>(x, y, w, merger);
+    } else {
+      BucketSort<Point>(x, y, w, merger);
+    }
+    return merger.Finish();
+  }
+  std::vector<Point> points;
+  points.reserve(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (w.empty() || w[i] != 0) points.push_back(MakePoint<Point>(x, y, w, i));
+  }
+  std::sort(points.begin(), points.end(), PointLess<Point>);
+  for (const Point& point : points) merger.Add(point);
+  return merger.Finish();
 }
 
 // Keeps the first and last thresholds and every one whose y differs from a neighbour's: the
@@ -72,14 +237,17 @@ void TrimFlatInteriors(std::vector<double>& x, std::vector<double>& y) {
   y = std::move(kept_y);
 }
 
-// numpy.interp(v, xs, ys) for xs.front() <= v <= xs.back(), bit for bit: the segment
-// xs[j] <= v < xs[j + 1], slope (ys[j+1] - ys[j]) / (xs[j+1] - xs[j]), an exact threshold
-// giving its own y, and numpy's fallbacks when the slope overflows.
-// REQUIRES: xs.size() >= 2, xs strictly increasing, v in [xs.front(), xs.back()].
-double Interpolate(const std::vector<double>& xs, const std::vector<double>& ys, double v) {
-  const size_t j = static_cast<size_t>(std::upper_bound(xs.begin(), xs.end(), v) - xs.begin()) - 1;
+// The slope of segment j of (xs, ys), as numpy.interp computes it.
+inline double Slope(const std::vector<double>& xs, const std::vector<double>& ys, size_t j) {
+  return (ys[j + 1] - ys[j]) / (xs[j + 1] - xs[j]);
+}
+
+// numpy.interp(v, xs, ys) on the segment j, xs[j] <= v < xs[j + 1], with its slope, bit for
+// bit: an exact threshold giving its own y, the last threshold (j = xs.size() - 1) its y, and
+// numpy's fallbacks when the slope overflows.
+inline double InterpolateOn(const std::vector<double>& xs, const std::vector<double>& ys, size_t j,
+                            double slope, double v) {
   if (j >= xs.size() - 1 || xs[j] == v) return ys[j];
-  const double slope = (ys[j + 1] - ys[j]) / (xs[j + 1] - xs[j]);
   double result = slope * (v - xs[j]) + ys[j];
   if (std::isnan(result)) {
     result = slope * (v - xs[j + 1]) + ys[j + 1];
@@ -87,6 +255,64 @@ double Interpolate(const std::vector<double>& xs, const std::vector<double>& ys,
   }
   return result;
 }
+
+// numpy.interp(v, xs, ys) for xs.front() <= v <= xs.back(), bit for bit.
+// REQUIRES: xs.size() >= 2, xs strictly increasing, v in [xs.front(), xs.back()].
+double Interpolate(const std::vector<double>& xs, const std::vector<double>& ys, double v) {
+  const size_t j = static_cast<size_t>(std::upper_bound(xs.begin(), xs.end(), v) - xs.begin()) - 1;
+  return InterpolateOn(xs, ys, j, j + 1 < xs.size() ? Slope(xs, ys, j) : 0.0, v);
+}
+
+// Interpolate for many points: each segment found in O(1) and each slope computed once. The
+// range [xs.front(), xs.back()] is cut into cells of equal width, and the thresholds are
+// counted per cell. The cell of v never decreases as v grows, so a threshold in an earlier
+// cell is at or below v and one in a later cell above it: only v's own cell needs a search.
+class Interpolator {
+ public:
+  // REQUIRES: xs.size() >= 2, xs strictly increasing, ys of its size; both outlive this.
+  Interpolator(const std::vector<double>& xs, const std::vector<double>& ys)
+      : xs_(xs), ys_(ys), cells_(4 * xs.size()), below_(cells_ + 1), slopes_(xs.size()) {
+    scale_ = static_cast<double>(cells_) / (xs.back() - xs.front());
+    // A range too narrow or too wide for doubles: one cell, a binary search.
+    if (!(scale_ < std::numeric_limits<double>::infinity())) scale_ = 0;
+    for (const double x : xs) ++below_[Cell(x) + 1];
+    for (size_t c = 1; c <= cells_; ++c) below_[c] += below_[c - 1];
+    for (size_t j = 0; j + 1 < xs.size(); ++j) slopes_[j] = Slope(xs, ys, j);
+  }
+
+  // Interpolate(xs, ys, v). REQUIRES: v in [xs.front(), xs.back()].
+  double operator()(double v) const {
+    const size_t c = Cell(v);
+    // Thresholds before index below_[c] lie in earlier cells, so at or below v (and
+    // xs.front() <= v anyway); those from below_[c + 1] on, in later cells, are above it.
+    size_t j = below_[c] > 0 ? below_[c] - 1 : 0;
+    const size_t end = below_[c + 1];
+    if (end - j <= 8) {
+      while (j + 1 < end && xs_[j + 1] <= v) ++j;
+    } else {
+      const auto xs = xs_.begin();
+      j = static_cast<size_t>(std::upper_bound(xs + static_cast<std::ptrdiff_t>(j) + 1,
+                                               xs + static_cast<std::ptrdiff_t>(end), v) -
+                              xs) -
+          1;
+    }
+    return InterpolateOn(xs_, ys_, j, slopes_[j], v);
+  }
+
+ private:
+  size_t Cell(double v) const {
+    const double cell = (v - xs_.front()) * scale_;
+    return cell < static_cast<double>(cells_) ? static_cast<size_t>(static_cast<int64_t>(cell))
+                                              : cells_ - 1;
+  }
+
+  const std::vector<double>& xs_;
+  const std::vector<double>& ys_;
+  size_t cells_;
+  double scale_;
+  std::vector<size_t> below_;   // below_[c]: how many thresholds lie in cells before c
+  std::vector<double> slopes_;  // slopes_[j]: of segment j; 0 for the last threshold
+};
 
 // The value of the piecewise-linear function through (xs, ys) at v, with v clipped into the
 // thresholds' range; a single threshold is constant.
@@ -98,17 +324,21 @@ double PredictClipped(const std::vector<double>& xs, const std::vector<double>& 
 
 }  // namespace
 
-void PoolAdjacentViolators(std::span<double> y, std::span<double> w) {
+namespace {
+
+// PoolAdjacentViolators with block ends of type Index, wide enough for y.size().
+template <typename Index>
+void PoolAdjacentViolatorsWith(std::span<double> y, std::span<double> w) {
   // A transcription of scikit-learn's _inplace_contiguous_isotonic_regression, so that
   // pooled means are summed in the same order and match it to the bit. `target` describes
   // the blocks: if [i..j] is a block, target[i] == j and target[j] == i; for a block start i,
   // w[i] is the block's weight and y[i] its weighted mean.
   const size_t n = y.size();
-  std::vector<size_t> target(n);
-  for (size_t i = 0; i < n; ++i) target[i] = i;
+  std::vector<Index> target(n);
+  for (size_t i = 0; i < n; ++i) target[i] = static_cast<Index>(i);
   size_t i = 0;
   while (i < n) {
-    size_t k = target[i] + 1;
+    size_t k = target[i] + size_t{1};
     if (k == n) break;
     if (y[i] < y[k]) {
       i = k;
@@ -121,12 +351,12 @@ void PoolAdjacentViolators(std::span<double> y, std::span<double> w) {
       const double prev_y = y[k];
       sum_wy += w[k] * y[k];
       sum_w += w[k];
-      k = target[k] + 1;
+      k = target[k] + size_t{1};
       if (k == n || prev_y < y[k]) {
         y[i] = sum_wy / sum_w;
         w[i] = sum_w;
-        target[i] = k - 1;
-        target[k - 1] = i;
+        target[i] = static_cast<Index>(k - 1);
+        target[k - 1] = static_cast<Index>(i);
         // Step back one block so that the pass stays single and O(n).
         if (i > 0) i = target[i - 1];
         break;
@@ -134,29 +364,31 @@ void PoolAdjacentViolators(std::span<double> y, std::span<double> w) {
     }
   }
   for (i = 0; i < n;) {
-    const size_t k = target[i] + 1;
+    const size_t k = target[i] + size_t{1};
     std::fill(y.begin() + static_cast<std::ptrdiff_t>(i) + 1,
               y.begin() + static_cast<std::ptrdiff_t>(k), y[i]);
     i = k;
   }
 }
 
-Result<IsotonicRegression> IsotonicRegression::Fit(std::span<const double> x,
-                                                   std::span<const double> y,
-                                                   std::span<const double> w,
-                                                   const IsotonicOptions& options) {
-  if (x.empty()) return InvalidArgument("x: must not be empty");
-  RETURN_IF_ERROR(internal::CheckSameSize("y", y.size(), "x", x.size()));
-  RETURN_IF_ERROR(internal::CheckFinite("x", x));
-  RETURN_IF_ERROR(internal::CheckFinite("y", y));
-  RETURN_IF_ERROR(internal::CheckWeights(w, "x", x.size()));
-  if (options.y_min && std::isnan(*options.y_min)) return InvalidArgument("y_min: must not be NaN");
-  if (options.y_max && std::isnan(*options.y_max)) return InvalidArgument("y_max: must not be NaN");
-  if (options.y_min && options.y_max && *options.y_min > *options.y_max) {
-    return InvalidArgument("y_min: must be <= y_max");
-  }
+}  // namespace
 
-  Thresholds t = MergeTies(internal::SortedPoints(x, y, w));
+void PoolAdjacentViolators(std::span<double> y, std::span<double> w) {
+  if (y.size() < (size_t{1} << 32)) {
+    PoolAdjacentViolatorsWith<uint32_t>(y, w);
+  } else {
+    PoolAdjacentViolatorsWith<size_t>(y, w);
+  }
+}
+
+namespace {
+
+// IsotonicRegression::Fit on checked input: the thresholds' x and y.
+std::pair<std::vector<double>, std::vector<double>> FitChecked(std::span<const double> x,
+                                                               std::span<const double> y,
+                                                               std::span<const double> w,
+                                                               const IsotonicOptions& options) {
+  Thresholds t = SortedTies(x, y, w);
   if (options.increasing) {
     PoolAdjacentViolators(t.y, t.w);
   } else {
@@ -172,7 +404,27 @@ Result<IsotonicRegression> IsotonicRegression::Fit(std::span<const double> x,
     for (double& v : t.y) v = std::clamp(v, lo, hi);
   }
   TrimFlatInteriors(t.x, t.y);
-  return IsotonicRegression(std::move(t.x), std::move(t.y), options.out_of_bounds);
+  return {std::move(t.x), std::move(t.y)};
+}
+
+}  // namespace
+
+Result<IsotonicRegression> IsotonicRegression::Fit(std::span<const double> x,
+                                                   std::span<const double> y,
+                                                   std::span<const double> w,
+                                                   const IsotonicOptions& options) {
+  if (x.empty()) return InvalidArgument("x: must not be empty");
+  RETURN_IF_ERROR(internal::CheckSameSize("y", y.size(), "x", x.size()));
+  RETURN_IF_ERROR(internal::CheckFinite("x", x));
+  RETURN_IF_ERROR(internal::CheckFinite("y", y));
+  RETURN_IF_ERROR(internal::CheckWeights(w, "x", x.size()));
+  if (options.y_min && std::isnan(*options.y_min)) return InvalidArgument("y_min: must not be NaN");
+  if (options.y_max && std::isnan(*options.y_max)) return InvalidArgument("y_max: must not be NaN");
+  if (options.y_min && options.y_max && *options.y_min > *options.y_max) {
+    return InvalidArgument("y_min: must be <= y_max");
+  }
+  auto [xs, ys] = FitChecked(x, y, w, options);
+  return IsotonicRegression(std::move(xs), std::move(ys), options.out_of_bounds);
 }
 
 double IsotonicRegression::Predict(double x) const {
@@ -185,10 +437,9 @@ double IsotonicRegression::Predict(double x) const {
 Result<std::unique_ptr<IsotonicCalibrator>> IsotonicCalibrator::Fit(std::span<const double> p,
                                                                     std::span<const double> y,
                                                                     std::span<const double> w) {
-  RETURN_IF_ERROR(CheckBinarySample(p, y, w));
-  ASSIGN_OR_RETURN(IsotonicRegression regression, IsotonicRegression::Fit(p, y, w));
-  return std::make_unique<IsotonicCalibrator>(Key(), regression.x_thresholds(),
-                                              regression.y_thresholds());
+  RETURN_IF_ERROR(CheckBinarySample(p, y, w));  // which implies IsotonicRegression's checks
+  auto [x, fitted] = FitChecked(p, y, w, {});
+  return std::make_unique<IsotonicCalibrator>(Key(), std::move(x), std::move(fitted));
 }
 
 Result<std::unique_ptr<IsotonicCalibrator>> IsotonicCalibrator::FromParams(
@@ -216,6 +467,21 @@ Result<std::unique_ptr<IsotonicCalibrator>> IsotonicCalibrator::FromParams(
 double IsotonicCalibrator::Apply(double p) const {
   if (std::isnan(p)) return p;
   return std::clamp(PredictClipped(x_, y_, p), 0.0, 1.0);
+}
+
+void IsotonicCalibrator::ApplyAll(std::span<const double> in, std::span<double> out) const {
+  assert(out.size() == in.size());
+  // Few points, or a constant: Apply's binary search is cheaper than building the index.
+  if (x_.size() == 1 || in.size() < 4 * x_.size()) {
+    Calibrator::ApplyAll(in, out);
+    return;
+  }
+  const Interpolator interpolate(x_, y_);
+  for (size_t i = 0; i < in.size(); ++i) {
+    const double p = in[i];
+    out[i] =
+        std::isnan(p) ? p : std::clamp(interpolate(std::clamp(p, x_.front(), x_.back())), 0.0, 1.0);
+  }
 }
 
 nlohmann::json IsotonicCalibrator::Params() const { return nlohmann::json{{"x", x_}, {"y", y_}}; }

@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -222,6 +223,111 @@ TEST_F(IsotonicTest, FitIsIndependentOfInputOrderToTheBit) {
     const IsotonicRegression again = FitOk(xs, ys, ws);
     EXPECT_EQ(again.x_thresholds(), first.x_thresholds());
     EXPECT_EQ(again.y_thresholds(), first.y_thresholds());
+  }
+}
+
+TEST_F(IsotonicTest, LargeAndSkewedSamplesAreIndependentOfInputOrderToTheBit) {
+  // Large samples take the bucket sort. Here most x crowd into a sliver of the range (their
+  // buckets fall back to std::sort), some are tied, the rest spread out; y is continuous.
+  std::mt19937_64 rng(12);
+  std::uniform_real_distribution<double> unit(0, 1);
+  Vec x, y, w;
+  for (int i = 0; i < 30000; ++i) {
+    const double u = unit(rng);
+    x.push_back(i % 3 == 0 ? 0.5 + 1e-9 * u : i % 3 == 1 ? std::round(u * 100) / 100 : 10 * u);
+    y.push_back(std::sin(x.back()) + unit(rng));
+    w.push_back(i % 17 == 0 ? 0 : 0.5 + unit(rng));
+  }
+  for (const bool increasing : {true, false}) {
+    IsotonicOptions options;
+    options.increasing = increasing;
+    const IsotonicRegression first = FitOk(x, y, w, options);
+    EXPECT_GT(first.x_thresholds().size(), 10u);
+    std::vector<size_t> order(x.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), rng);
+    Vec xs, ys, ws;
+    for (size_t i : order) {
+      xs.push_back(x[i]);
+      ys.push_back(y[i]);
+      ws.push_back(w[i]);
+    }
+    const IsotonicRegression again = FitOk(xs, ys, ws, options);
+    EXPECT_EQ(again.x_thresholds(), first.x_thresholds());
+    EXPECT_EQ(again.y_thresholds(), first.y_thresholds());
+  }
+}
+
+TEST_F(IsotonicTest, LargeSamplesMatchTheSortedMergedAndPooledDefinition) {
+  // The bucket sort against the definition: sort by (x, y, w), merge tied x (within 1e-15 of a
+  // run's first x) into weighted means, pool, and keep the thresholds where y changes.
+  std::mt19937_64 rng(13);
+  std::uniform_real_distribution<double> unit(0, 1);
+  Vec x, y, w;
+  for (int i = 0; i < 20000; ++i) {
+    x.push_back(i % 2 == 0 ? std::round(unit(rng) * 300) / 300 : unit(rng));
+    y.push_back(unit(rng) < x.back() ? 1 : 0);
+    w.push_back(i % 11 == 0 ? 0 : std::round(unit(rng) * 8) / 4);
+  }
+  std::vector<std::tuple<double, double, double>> points;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (w[i] > 0) points.emplace_back(x[i], y[i], w[i]);
+  }
+  std::sort(points.begin(), points.end());
+  Vec tx, ty, tw;
+  for (const auto& [px, py, pw] : points) {
+    if (tx.empty() || px - tx.back() >= 1e-15) {
+      tx.push_back(px);
+      ty.push_back(0);
+      tw.push_back(0);
+    }
+    tw.back() += pw;
+    ty.back() += py * pw;
+  }
+  for (size_t i = 0; i < ty.size(); ++i) ty[i] /= tw[i];
+  PoolAdjacentViolators(ty, tw);
+  Vec kept_x, kept_y;
+  for (size_t i = 0; i < tx.size(); ++i) {
+    if (i == 0 || i + 1 == tx.size() || ty[i] != ty[i - 1] || ty[i] != ty[i + 1]) {
+      kept_x.push_back(tx[i]);
+      kept_y.push_back(ty[i]);
+    }
+  }
+  const IsotonicRegression fitted = FitOk(x, y, w);
+  EXPECT_EQ(fitted.x_thresholds(), kept_x);
+  EXPECT_EQ(fitted.y_thresholds(), kept_y);
+}
+
+TEST_F(IsotonicTest, CalibratorApplyAllFindsSegmentsInCrowdedCells) {
+  // Fifty thresholds within 1e-7 of 0.2 share a cell of ApplyAll's grid; the rest are apart.
+  nlohmann::json params = {{"x", Vec{0}}, {"y", Vec{0}}};
+  for (int k = 1; k <= 50; ++k) {
+    params["x"].push_back(0.2 + 2e-9 * k);
+    params["y"].push_back(0.01 * k);
+  }
+  params["x"].push_back(0.7);
+  params["y"].push_back(0.9);
+  params["x"].push_back(0.9);
+  params["y"].push_back(0.95);
+  Result<std::unique_ptr<IsotonicCalibrator>> c = IsotonicCalibrator::FromParams(params);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  Vec in;
+  for (const nlohmann::json& threshold : params["x"]) {
+    const double t = threshold.get<double>();
+    in.insert(in.end(), {t, std::nextafter(t, 0.0), std::nextafter(t, 1.0), t + 1e-9});
+  }
+  std::mt19937_64 rng(14);
+  while (in.size() < 2000) in.push_back(std::uniform_real_distribution<double>(0, 1)(rng));
+  in.insert(in.end(), {0.0, 1.0, kNaN});
+  Vec out(in.size());
+  (*c)->ApplyAll(in, out);
+  for (size_t i = 0; i < in.size(); ++i) {
+    const double expected = (*c)->Apply(in[i]);
+    if (std::isnan(expected)) {
+      EXPECT_TRUE(std::isnan(out[i]));
+    } else {
+      EXPECT_EQ(out[i], expected) << "p " << in[i];
+    }
   }
 }
 

@@ -1,7 +1,10 @@
 #include "calibration/platt.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <span>
+#include <tuple>
 #include <vector>
 
 #include "calibration/fit_support.h"
@@ -10,32 +13,58 @@ namespace truthbook::calibration {
 
 namespace {
 
-// The sorted sample with each point's target.
+// The sample as the logistic fit takes it: zero weights dropped, each score with its target.
 struct TargetedSample {
-  std::vector<internal::WeightedPoint> points;  // sorted by (f, y, w); zero weights dropped
-  double positive_target = 1;                   // t+ for y > 0
-  double negative_target = 0;                   // t- for y <= 0
-  double positive_weight = 0;                   // N+
-  double negative_weight = 0;                   // N-
-
-  double Target(const internal::WeightedPoint& point) const {
-    return point.y > 0 ? positive_target : negative_target;
-  }
+  internal::LogisticProblem problem;  // one feature, f; the targets t+ and t-
+  double positive_target = 1;         // t+ for y > 0
+  double negative_target = 0;         // t- for y <= 0
+  double positive_weight = 0;         // N+
+  double negative_weight = 0;         // N-
+  double min_score = 0;
+  double max_score = 0;
 };
 
 // The sample with Platt's targets: (N+ + 1)/(N+ + 2) and 1/(N- + 2) with the weighted counts
-// N± (as scikit-learn's prior1 and prior0), or 1 and 0.
+// N± (as scikit-learn's prior1 and prior0), or 1 and 0. Every sum is order-free, so nothing
+// here depends on the order of the samples.
 TargetedSample Targeted(std::span<const double> f, std::span<const double> y,
                         std::span<const double> w, bool smoothed_targets) {
   TargetedSample sample;
-  sample.points = internal::SortedPoints(f, y, w);
-  for (const internal::WeightedPoint& point : sample.points) {
-    (point.y > 0 ? sample.positive_weight : sample.negative_weight) += point.w;
+  internal::LogisticProblem& problem = sample.problem;
+  problem.num_features = 1;
+  std::vector<double>& scores = problem.features[0];
+  std::vector<double>& targets = problem.targets;
+  scores.resize(f.size());
+  targets.resize(f.size());  // first the labels, 1 or 0
+  size_t n = 0;
+  if (w.empty()) {
+    for (size_t i = 0; i < f.size(); ++i) {
+      scores[i] = f[i];
+      targets[i] = y[i] > 0 ? 1 : 0;
+    }
+    n = f.size();
+  } else {
+    problem.weights.resize(f.size());
+    for (size_t i = 0; i < f.size(); ++i) {
+      if (w[i] == 0) continue;
+      scores[n] = f[i];
+      targets[n] = y[i] > 0 ? 1 : 0;
+      problem.weights[n++] = w[i];
+    }
+    scores.resize(n);
+    targets.resize(n);
+    problem.weights.resize(n);
   }
+  std::tie(sample.positive_weight, sample.negative_weight) =
+      internal::LabelWeights(targets, problem.weights);
   if (smoothed_targets) {
     sample.positive_target = (sample.positive_weight + 1) / (sample.positive_weight + 2);
     sample.negative_target = 1 / (sample.negative_weight + 2);
   }
+  for (double& t : targets) t = t > 0 ? sample.positive_target : sample.negative_target;
+  const auto [min_it, max_it] = std::minmax_element(scores.begin(), scores.end());
+  sample.min_score = *min_it;
+  sample.max_score = *max_it;
   return sample;
 }
 
@@ -57,46 +86,29 @@ Result<PlattParams> FitSigmoid(std::span<const double> f, std::span<const double
     return InvalidArgument("y: plain maximum likelihood needs both outcomes with positive weight");
   }
 
-  if (sample.points.front().x == sample.points.back().x) {
+  if (sample.min_score == sample.max_score) {
     // One distinct score: the slope is not identified. a = 0 and b puts P at the weighted mean
     // target, which is the optimum along b.
-    double target_weight = 0;
-    double rest_weight = 0;
-    for (const internal::WeightedPoint& point : sample.points) {
-      const double t = sample.Target(point);
-      target_weight += point.w * t;
-      rest_weight += point.w * (1 - t);
-    }
+    const double target_weight = sample.positive_weight * sample.positive_target +
+                                 sample.negative_weight * sample.negative_target;
+    const double rest_weight = sample.positive_weight * (1 - sample.positive_target) +
+                               sample.negative_weight * (1 - sample.negative_target);
     return PlattParams{0, std::log(rest_weight / target_weight)};
   }
 
   // Logistic regression of the targets on (f, 1): z = c0·f + c1 is the log-odds of y = 1, so
   // (a, b) = (-c0, -c1). The start is scikit-learn's (A, B) = (0, ln((N- + 1)/(N+ + 1))).
-  internal::LogisticProblem problem;
-  problem.num_features = 1;
-  problem.features.reserve(sample.points.size());
-  problem.targets.reserve(sample.points.size());
-  problem.weights.reserve(sample.points.size());
-  for (const internal::WeightedPoint& point : sample.points) {
-    problem.features.push_back(point.x);
-    problem.targets.push_back(sample.Target(point));
-    problem.weights.push_back(point.w);
-  }
   const double start_b = std::log((sample.negative_weight + 1) / (sample.positive_weight + 1));
-  const internal::LogisticCoefficients coef = internal::FitLogistic(problem, {0, -start_b, 0});
+  const internal::LogisticCoefficients coef =
+      internal::FitLogistic(sample.problem, {0, -start_b, 0});
   return PlattParams{-coef[0], -coef[1]};
 }
 
 double SigmoidLoss(std::span<const double> f, std::span<const double> y, std::span<const double> w,
                    const PlattParams& params, bool smoothed_targets) {
-  const TargetedSample sample = Targeted(f, y, w, smoothed_targets);
-  double loss = 0;
-  for (const internal::WeightedPoint& point : sample.points) {
-    const double z = params.a * point.x + params.b;  // ln((1 - P)/P)
-    const double t = sample.Target(point);
-    loss += point.w * (t * internal::Softplus(z) + (1 - t) * internal::Softplus(-z));
-  }
-  return loss;
+  // z = a·f + b is the log-odds of y = 0: the logistic loss at (-a, -b).
+  return internal::LogisticLoss(Targeted(f, y, w, smoothed_targets).problem,
+                                {-params.a, -params.b, 0});
 }
 
 Result<std::unique_ptr<PlattCalibrator>> PlattCalibrator::Fit(std::span<const double> p,
@@ -104,7 +116,7 @@ Result<std::unique_ptr<PlattCalibrator>> PlattCalibrator::Fit(std::span<const do
                                                               std::span<const double> w) {
   RETURN_IF_ERROR(CheckBinarySample(p, y, w));
   std::vector<double> f(p.size());
-  for (size_t i = 0; i < p.size(); ++i) f[i] = ClippedLogit(p[i]);
+  internal::ClippedLogits(p, f);
   ASSIGN_OR_RETURN(const PlattParams params, FitSigmoid(f, y, w));
   return std::make_unique<PlattCalibrator>(Key(), params);
 }

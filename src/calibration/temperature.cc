@@ -7,11 +7,17 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "calibration/fit_support.h"
+#include "calibration/lane_math.h"
+
+// The wide-lane kernels pass 64-byte vectors between functions that are always inlined into
+// one compiled for AVX-512; -Wpsabi notes the ABI such a call would have, but none is made.
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace truthbook::calibration {
 
@@ -45,13 +51,16 @@ double MinimizeOverBeta(const SlopeAt& slope_at) {
   for (int iteration = 0; iteration < kMaxSolverIterations; ++iteration) {
     if (slope.first == 0) break;
     (slope.first < 0 ? lo : hi) = beta;
+    const double tolerance = 2 * std::numeric_limits<double>::epsilon() * beta;
     double next = beta - slope.first / slope.second;
     if (!(next > lo && next < hi)) {
+      // A step that rounds onto the end of the bracket that beta just became has converged;
+      // a longer one left the bracket.
+      if (std::abs(next - beta) <= tolerance) break;
       next = std::sqrt(lo * hi);
       if (!(next > lo && next < hi)) break;  // the bracket is two adjacent doubles
     }
-    const bool converged =
-        std::abs(next - beta) <= 2 * std::numeric_limits<double>::epsilon() * beta;
+    const bool converged = std::abs(next - beta) <= tolerance;
     beta = next;
     if (converged) break;
     slope = slope_at(beta);
@@ -59,26 +68,95 @@ double MinimizeOverBeta(const SlopeAt& slope_at) {
   return beta;
 }
 
+// The binary sample as the slope needs it. With s_i = z_i where y_i = 0 and s_i = -z_i where
+// y_i = 1 (z_i = ClippedLogit(p_i)), each term depends on (s_i, w_i) alone:
+// w (q - y) z = w sigmoid(b s) s and w q (1 - q) z^2 = w sigmoid'(b s) s^2, q = sigmoid(b z).
+struct BinarySample {
+  std::vector<double> signed_logits;  // s_i; samples of weight 0 dropped
+  std::vector<double> weights;        // w_i, or empty when every weight is 1
+  double max_abs_logit = 0;
+  double max_weight = 1;
+};
+
+BinarySample MakeBinarySample(std::span<const double> p, std::span<const double> y,
+                              std::span<const double> w) {
+  BinarySample sample;
+  // First p itself, its sign bit set where y = 1 (-0.0 for p = 0); then the logits in place.
+  sample.signed_logits.resize(p.size());
+  double* s = sample.signed_logits.data();
+  size_t n = 0;
+  if (w.empty()) {
+    for (size_t i = 0; i < p.size(); ++i) s[i] = y[i] > 0 ? -p[i] : p[i];
+    n = p.size();
+  } else {
+    sample.weights.resize(p.size());
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (w[i] == 0) continue;
+      sample.weights[n] = w[i];
+      s[n++] = y[i] > 0 ? -p[i] : p[i];
+    }
+    sample.weights.resize(n);
+    sample.signed_logits.resize(n);
+    sample.max_weight = *std::max_element(sample.weights.begin(), sample.weights.end());
+  }
+  sample.max_abs_logit = internal::RunOnLanes([&]<typename V>() __attribute__((always_inline)) {
+    V max_abs{};
+    for (size_t i = 0; i < n; i += internal::kLanesOf<V>) {
+      const V signed_p = internal::LoadLanes<V>(s, i, n);
+      const V z = internal::ClippedLogit(internal::Abs(signed_p));
+      max_abs = internal::Abs(z) > max_abs ? internal::Abs(z) : max_abs;
+      const auto negative = (internal::MaskOf<V>)signed_p < 0;  // the sign bit
+      internal::StoreLanes<V>(negative ? -z : z, s, i, n);
+    }
+    double result = 0;
+    for (size_t lane = 0; lane < internal::kLanesOf<V>; ++lane) {
+      result = std::max(result, max_abs[lane]);
+    }
+    return result;
+  });
+  return sample;
+}
+
+// The loss's derivatives in beta over the binary sample, the same bits in any order.
+Slope BinarySlope(const BinarySample& sample, double beta) {
+  const double* s = sample.signed_logits.data();
+  const double* w = sample.weights.data();
+  const bool weighted = !sample.weights.empty();
+  const size_t n = sample.signed_logits.size();
+  // |sigmoid(b s) s| <= |s|, sigmoid' <= 1/4.
+  const double first_bound = sample.max_weight * sample.max_abs_logit;
+  const double second_bound = first_bound * sample.max_abs_logit / 4;
+  return internal::RunOnLanes([&]<typename V>() __attribute__((always_inline)) {
+    internal::ReproducibleSum<V> first(first_bound, n);
+    internal::ReproducibleSum<V> second(second_bound, n);
+    for (size_t i = 0; i < n; i += internal::kLanesOf<V>) {
+      // Lanes past n hold s = 0, whose terms are 0.
+      const V si = internal::LoadLanes<V>(s, i, n);
+      const V u = beta * si;
+      const V e = internal::ExpNonPositive(-internal::Abs(u));
+      const V inverse = 1.0 / (1.0 + e);
+      const V sigmoid = u >= 0 ? inverse : e * inverse;
+      V first_term = sigmoid * si;
+      V second_term = e * inverse * inverse * si * si;
+      if (weighted) {
+        const V wi = internal::LoadLanes<V>(w, i, n);
+        first_term *= wi;
+        second_term *= wi;
+      }
+      first.Add(first_term);
+      second.Add(second_term);
+    }
+    return Slope{first.Total(), second.Total()};
+  });
+}
+
 }  // namespace
 
 Result<double> FitTemperature(std::span<const double> p, std::span<const double> y,
                               std::span<const double> w) {
   RETURN_IF_ERROR(CheckBinarySample(p, y, w));
-  const std::vector<internal::WeightedPoint> points = internal::SortedPoints(p, y, w);
-  std::vector<double> logits(points.size());
-  for (size_t i = 0; i < points.size(); ++i) logits[i] = ClippedLogit(points[i].x);
-  const double beta = MinimizeOverBeta([&](double b) {
-    // d/db of w·logloss(y, sigmoid(b z)) is w (q - y) z; the second derivative w q (1 - q) z^2.
-    Slope slope;
-    for (size_t i = 0; i < points.size(); ++i) {
-      const double z = logits[i];
-      const double q = internal::Sigmoid(b * z);
-      slope.first += points[i].w * (q - points[i].y) * z;
-      slope.second += points[i].w * q * (1 - q) * z * z;
-    }
-    return slope;
-  });
-  return 1 / beta;
+  const BinarySample sample = MakeBinarySample(p, y, w);
+  return 1 / MinimizeOverBeta([&](double b) { return BinarySlope(sample, b); });
 }
 
 double ApplyTemperature(double temperature, double p) {
