@@ -203,6 +203,7 @@ ServerProcess::~ServerProcess() {
   std::string log_path = (dir() / "server.log").string();
   std::vector<std::string> args = {TRUTHBOOK_BIN, "serve",     "--db",   db_path().string(),
                                    "--host",      "127.0.0.1", "--port", std::to_string(port_)};
+  args.insert(args.end(), serve_flags_.begin(), serve_flags_.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -64,6 +64,10 @@ class TempDir {
 class ServerProcess {
  public:
   ServerProcess() = default;
+  // `serve_flags` are passed to every start after the harness's own flags, e.g.
+  // {"--rollups-schedule", "*/1 * * * * *"}.
+  explicit ServerProcess(std::vector<std::string> serve_flags)
+      : serve_flags_(std::move(serve_flags)) {}
   ~ServerProcess();  // SIGTERM, reap (SIGKILL after a deadline)
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -77,6 +81,8 @@ class ServerProcess {
   // Kill(SIGTERM) if running, then Start() again on the same database (on a new port).
   ::testing::AssertionResult Restart();
   bool running() const { return pid_ > 0; }
+  // Replaces the extra serve flags of the next Start or Restart.
+  void set_serve_flags(std::vector<std::string> flags) { serve_flags_ = std::move(flags); }
 
   uint16_t port() const { return port_; }
   std::filesystem::path db_path() const { return dir_.path() / "t.db"; }
@@ -102,6 +108,7 @@ class ServerProcess {
   ::testing::AssertionResult StartOnce(bool& exited);
 
   TempDir dir_;
+  std::vector<std::string> serve_flags_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
 };
