@@ -100,7 +100,9 @@ class ServerProcess {
                      const Headers& headers = {}) const;
 
   // Every table's row count, from GET health's `collections` (empty map on failure, after
-  // recording a test failure).
+  // recording a test failure), except the scheduler's and the rollups' own tables (job_runs,
+  // performance_rollups, rollup_state): after any grading the server refreshes the rollups in
+  // the background, so those change on their own schedule.
   std::map<std::string, int64_t> RowCounts() const;
 
  private:

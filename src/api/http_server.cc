@@ -14,10 +14,32 @@ using Traits = restinio::default_traits_t;
 // RESTinio drops a connection above this size without an answer; Api answers 413 well below.
 constexpr uint64_t kTransportBodyLimit = 64ull << 20;
 
+// How long Stop waits for the requests in flight.
+constexpr std::chrono::minutes kDrainTimeout{10};
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes `text` once: each %XX becomes its byte; every other character, a '%' not
+// followed by two hex digits included, stays as sent. (RESTinio's decoders refuse characters
+// such as '|' that clients send unescaped, and rollup keys hold them.)
 std::string Decode(restinio::string_view_t text) {
-  auto decoded = restinio::utils::try_unescape_percent_encoding<
-      restinio::utils::restinio_default_unescape_traits>(text);
-  return decoded ? *decoded : std::string(text.data(), text.size());
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && HexDigit(text[i + 1]) >= 0 &&
+        HexDigit(text[i + 2]) >= 0) {
+      out += static_cast<char>(HexDigit(text[i + 1]) * 16 + HexDigit(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
 }
 
 HttpRequest Translate(const restinio::request_t& req) {
@@ -126,8 +148,9 @@ void HttpServer::Stop() {
   {
     std::unique_lock lock(impl_->mu);
     impl_->draining = true;
-    // Bounded: every answer comes after at most one store commit.
-    impl_->idle.wait_for(lock, std::chrono::seconds(30), [&] { return impl_->in_flight == 0; });
+    // Bounded, but long enough for a job run by hand (POST jobs/{name}/run) or a large
+    // grade-all-pending to finish and be answered.
+    impl_->idle.wait_for(lock, kDrainTimeout, [&] { return impl_->in_flight == 0; });
   }
   impl_->server->stop();
   impl_->server->wait();

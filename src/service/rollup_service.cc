@@ -198,11 +198,18 @@ Result<std::vector<Performance>> RollupService::GroupBy(RollupDim dim, const Rol
   RETURN_IF_ERROR(ctx_.store.Read([&](store::Reader& r) -> Status {
     ASSIGN_OR_RETURN(std::vector<RollupDay> rows,
                      r.ListRollupDays({grouped.Dims(), std::nullopt, std::nullopt, span.from, span.to}));
+    // Rows come ordered by key: parse and filter each key once.
+    const std::string* last_key = nullptr;
+    RollupKey key;
+    bool match = false;
     for (const RollupDay& row : rows) {
-      ASSIGN_OR_RETURN(RollupKey key, ParseRollupKey(row.rollup_key));
-      bool match = true;
-      for (size_t d = 0; d < kRollupDimNames.size(); ++d) {
-        if (filter.values[d] && filter.values[d] != key.values[d]) match = false;
+      if (last_key == nullptr || *last_key != row.rollup_key) {
+        last_key = &row.rollup_key;
+        ASSIGN_OR_RETURN(key, ParseRollupKey(row.rollup_key));
+        match = true;
+        for (size_t d = 0; d < kRollupDimNames.size(); ++d) {
+          if (filter.values[d] && filter.values[d] != key.values[d]) match = false;
+        }
       }
       if (!match) continue;
       if (by_season) {
@@ -212,9 +219,9 @@ Result<std::vector<Performance>> RollupService::GroupBy(RollupDim dim, const Rol
         }
         if (row.season != seasons[sport]) continue;
       }
-      auto& group = groups[row.rollup_key];
-      group.first = std::move(key);
-      MergeSums(row.sums, group.second);
+      auto [group, added] = groups.try_emplace(row.rollup_key);
+      if (added) group->second.first = key;
+      MergeSums(row.sums, group->second.second);
     }
     return Status::Ok();
   }));
