@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "calibration/fit_support.h"
+#include "calibration/scratch.h"
 
 namespace truthbook::calibration {
 
@@ -15,14 +16,23 @@ double ClippedProbability(double p) {
   return std::clamp(p, kProbabilityClip, 1 - kProbabilityClip);
 }
 
-// Logistic regression of y on the chosen features of `sample` (its features: ln p, then
-// -ln(1 - p)). Returns the coefficients of the chosen features, in order, then the intercept.
-internal::LogisticCoefficients FitOn(const internal::LogisticProblem& sample, bool use_log_p,
+// The sample's two features per point of positive weight: ln p and -ln(1 - p) for the
+// clipped p.
+struct BetaSample {
+  internal::ScratchArray<double> log_p;
+  internal::ScratchArray<double> minus_log_q;  // -ln(1 - p)
+  internal::ScratchArray<double> outcomes;
+  internal::ScratchArray<double> weights;  // empty: every weight is 1
+};
+
+// Logistic regression of y on the chosen features. Returns the coefficients of the chosen
+// features, in order, then the intercept.
+internal::LogisticCoefficients FitOn(const BetaSample& sample, bool use_log_p,
                                      bool use_minus_log_q) {
   internal::LogisticProblem problem;
-  if (use_log_p) problem.features[problem.num_features++] = sample.features[0];
-  if (use_minus_log_q) problem.features[problem.num_features++] = sample.features[1];
-  problem.targets = sample.targets;
+  if (use_log_p) problem.features[problem.num_features++] = sample.log_p;
+  if (use_minus_log_q) problem.features[problem.num_features++] = sample.minus_log_q;
+  problem.targets = sample.outcomes;
   problem.weights = sample.weights;
   // Start at the identity map: coefficient 1 on each feature, intercept 0.
   internal::LogisticCoefficients start{};
@@ -46,24 +56,32 @@ Result<BetaParams> FitBeta(std::span<const double> p, std::span<const double> y,
   RETURN_IF_ERROR(CheckBinarySample(p, y, w));
   // Both features of every sample of positive weight, in input order: the fit's sums do not
   // depend on the order.
-  internal::LogisticProblem sample;
-  sample.num_features = 2;
+  BetaSample sample;
+  sample.log_p = internal::ScratchArray<double>(p.size());
+  sample.minus_log_q = internal::ScratchArray<double>(p.size());
+  sample.outcomes = internal::ScratchArray<double>(p.size());
+  if (!w.empty()) sample.weights = internal::ScratchArray<double>(p.size());
   double min_p = 1;
   double max_p = 0;
+  size_t n = 0;
   for (size_t i = 0; i < p.size(); ++i) {
     if (!w.empty()) {
       if (w[i] == 0) continue;
-      sample.weights.push_back(w[i]);
+      sample.weights[n] = w[i];
     }
     const double q = ClippedProbability(p[i]);
-    sample.features[0].push_back(std::log(q));
-    sample.features[1].push_back(-std::log1p(-q));
-    sample.targets.push_back(y[i]);
+    sample.log_p[n] = std::log(q);
+    sample.minus_log_q[n] = -std::log1p(-q);
+    sample.outcomes[n++] = y[i];
     min_p = std::min(min_p, p[i]);
     max_p = std::max(max_p, p[i]);
   }
+  sample.log_p.Truncate(n);
+  sample.minus_log_q.Truncate(n);
+  sample.outcomes.Truncate(n);
+  if (!w.empty()) sample.weights.Truncate(n);
   const auto [positive_weight, negative_weight] =
-      internal::LabelWeights(sample.targets, sample.weights);
+      internal::LabelWeights(sample.outcomes, sample.weights);
   if (!(positive_weight > 0 && negative_weight > 0)) {
     return InvalidArgument("y: beta calibration needs both outcomes with positive weight");
   }

@@ -98,11 +98,12 @@ void ClippedLogits(std::span<const double> p, std::span<double> out);
 // Weighted logistic regression with up to two features and an intercept:
 // z_i = coef[0] x_i0 + ... + coef[d-1] x_i,d-1 + coef[d], q_i = Sigmoid(z_i), minimizing
 // sum_i w_i [t_i ln(1/q_i) + (1 - t_i) ln(1/(1 - q_i))] with targets t_i in [0, 1].
+// The problem views arrays its caller owns.
 struct LogisticProblem {
-  size_t num_features = 0;                      // d, 0..2
-  std::array<std::vector<double>, 2> features;  // features[j][i]: feature j of sample i
-  std::vector<double> targets;                  // n, each in [0, 1]
-  std::vector<double> weights;                  // n, each > 0; empty: every weight is 1
+  size_t num_features = 0;                          // d, 0..2
+  std::array<std::span<const double>, 2> features;  // features[j][i]: feature j of sample i
+  std::span<const double> targets;                  // n, each in [0, 1]
+  std::span<const double> weights;                  // n, each > 0; empty: every weight is 1
 };
 
 inline constexpr size_t kMaxLogisticCoefficients = 3;

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "calibration/fit_support.h"
+#include "calibration/scratch.h"
 
 namespace truthbook::calibration {
 
@@ -26,11 +27,11 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // this to the first x of a run as ties.
 constexpr double kTieResolution = 1e-15;
 
-// Thresholds (x, y) of a fit before trimming.
+// Thresholds (x, y) of a fit before trimming, with their weights.
 struct Thresholds {
-  std::vector<double> x;
-  std::vector<double> y;
-  std::vector<double> w;
+  internal::ScratchArray<double> x;
+  internal::ScratchArray<double> y;
+  internal::ScratchArray<double> w;
 };
 
 // One observation, and one of unit weight (the common case: 16 bytes to move, not 24).
@@ -71,9 +72,9 @@ P MakePoint(std::span<const double> x, std::span<const double> y, std::span<cons
 class TieMerger {
  public:
   explicit TieMerger(size_t max_points) {
-    merged_.x.reserve(max_points);
-    merged_.y.reserve(max_points);
-    merged_.w.reserve(max_points);
+    merged_.x = internal::ScratchArray<double>(max_points);
+    merged_.y = internal::ScratchArray<double>(max_points);
+    merged_.w = internal::ScratchArray<double>(max_points);
   }
 
   template <typename P>
@@ -91,18 +92,22 @@ class TieMerger {
 
   Thresholds Finish() {
     Flush();
+    merged_.x.Truncate(size_);
+    merged_.y.Truncate(size_);
+    merged_.w.Truncate(size_);
     return std::move(merged_);
   }
 
  private:
   void Flush() {
     if (!started_) return;
-    merged_.x.push_back(x_);
-    merged_.w.push_back(sum_w_);
-    merged_.y.push_back(sum_wy_ / sum_w_);
+    merged_.x[size_] = x_;
+    merged_.w[size_] = sum_w_;
+    merged_.y[size_++] = sum_wy_ / sum_w_;
   }
 
   Thresholds merged_;
+  size_t size_ = 0;
   bool started_ = false;
   double x_ = 0;
   double sum_w_ = 0;
@@ -159,16 +164,16 @@ void BucketSort(std::span<const double> x, std::span<const double> y, std::span<
     if (positive(i)) ++ends[(cell(x[i]) >> kCellBits) + 1];
   }
   for (size_t b = 1; b <= buckets; ++b) ends[b] += ends[b - 1];
-  const std::unique_ptr<P[]> points = std::make_unique_for_overwrite<P[]>(ends[buckets]);
+  internal::ScratchArray<P> points(ends[buckets]);
   for (size_t i = 0; i < x.size(); ++i) {
     if (positive(i)) points[ends[cell(x[i]) >> kCellBits]++] = MakePoint<P>(x, y, w, i);
   }
 
   std::vector<P> sorted;
   std::array<uint32_t, kCellsPerBucket + 1> cell_ends;
-  P* begin = points.get();
+  P* begin = points.data();
   for (size_t b = 0; b < buckets; ++b) {
-    P* const end = points.get() + ends[b];
+    P* const end = points.data() + ends[b];
     // The same two steps within the bucket, by cell.
     cell_ends.fill(0);
     for (const P* point = begin; point < end; ++point) {
@@ -218,11 +223,11 @@ Thresholds SortedTies(std::span<const double> x, std::span<const double> y,
   return merger.Finish();
 }
 
-// Keeps the first and last thresholds and every one whose y differs from a neighbour's: the
-// dropped ones lie on the segment between their neighbours (scikit-learn trim_duplicates).
-void TrimFlatInteriors(std::vector<double>& x, std::vector<double>& y) {
+// The first and last thresholds and every one whose y differs from a neighbour's: the dropped
+// ones lie on the segment between their neighbours (scikit-learn trim_duplicates).
+std::pair<std::vector<double>, std::vector<double>> TrimFlatInteriors(std::span<const double> x,
+                                                                      std::span<const double> y) {
   const size_t n = y.size();
-  if (n <= 2) return;
   std::vector<double> kept_x{x.front()};
   std::vector<double> kept_y{y.front()};
   for (size_t i = 1; i + 1 < n; ++i) {
@@ -231,10 +236,11 @@ void TrimFlatInteriors(std::vector<double>& x, std::vector<double>& y) {
       kept_y.push_back(y[i]);
     }
   }
-  kept_x.push_back(x.back());
-  kept_y.push_back(y.back());
-  x = std::move(kept_x);
-  y = std::move(kept_y);
+  if (n > 1) {
+    kept_x.push_back(x.back());
+    kept_y.push_back(y.back());
+  }
+  return {std::move(kept_x), std::move(kept_y)};
 }
 
 // The slope of segment j of (xs, ys), as numpy.interp computes it.
@@ -266,32 +272,40 @@ double Interpolate(const std::vector<double>& xs, const std::vector<double>& ys,
 // Interpolate for many points: each segment found in O(1) and each slope computed once. The
 // range [xs.front(), xs.back()] is cut into cells of equal width, and the thresholds are
 // counted per cell. The cell of v never decreases as v grows, so a threshold in an earlier
-// cell is at or below v and one in a later cell above it: only v's own cell needs a search.
+// cell is at or below v and one in a later cell above it: only v's own cell needs a look.
 class Interpolator {
  public:
   // REQUIRES: xs.size() >= 2, xs strictly increasing, ys of its size; both outlive this.
   Interpolator(const std::vector<double>& xs, const std::vector<double>& ys)
-      : xs_(xs), ys_(ys), cells_(4 * xs.size()), below_(cells_ + 1), slopes_(xs.size()) {
+      : xs_(xs),
+        ys_(ys),
+        cells_(4 * xs.size()),
+        below_(cells_ + 1),
+        next_(xs.size() + 1),
+        slopes_(xs.size()) {
     scale_ = static_cast<double>(cells_) / (xs.back() - xs.front());
     // A range too narrow or too wide for doubles: one cell, a binary search.
     if (!(scale_ < std::numeric_limits<double>::infinity())) scale_ = 0;
     for (const double x : xs) ++below_[Cell(x) + 1];
     for (size_t c = 1; c <= cells_; ++c) below_[c] += below_[c - 1];
+    std::copy(xs.begin(), xs.end(), next_.begin());
+    next_.back() = std::numeric_limits<double>::infinity();
     for (size_t j = 0; j + 1 < xs.size(); ++j) slopes_[j] = Slope(xs, ys, j);
   }
 
   // Interpolate(xs, ys, v). REQUIRES: v in [xs.front(), xs.back()].
   double operator()(double v) const {
     const size_t c = Cell(v);
-    // Thresholds before index below_[c] lie in earlier cells, so at or below v (and
-    // xs.front() <= v anyway); those from below_[c + 1] on, in later cells, are above it.
-    size_t j = below_[c] > 0 ? below_[c] - 1 : 0;
+    // Thresholds before index below_[c] lie in earlier cells, so at or below v; those from
+    // below_[c + 1] on, in later cells, above it. The segment is the one of the last threshold
+    // at or below v: below_[c] - 1 plus those of the cell's own thresholds at or below v.
+    // (In cell 0, xs.front() <= v makes that at least 0.)
+    const size_t first = below_[c];
     const size_t end = below_[c + 1];
-    if (end - j <= 8) {
-      while (j + 1 < end && xs_[j + 1] <= v) ++j;
-    } else {
+    size_t j = first + (next_[first] <= v) - 1;  // no branch: one threshold at most, usually
+    if (end - first > 1) {
       const auto xs = xs_.begin();
-      j = static_cast<size_t>(std::upper_bound(xs + static_cast<std::ptrdiff_t>(j) + 1,
+      j = static_cast<size_t>(std::upper_bound(xs + static_cast<std::ptrdiff_t>(first),
                                                xs + static_cast<std::ptrdiff_t>(end), v) -
                               xs) -
           1;
@@ -311,6 +325,7 @@ class Interpolator {
   size_t cells_;
   double scale_;
   std::vector<size_t> below_;   // below_[c]: how many thresholds lie in cells before c
+  std::vector<double> next_;    // xs, then +infinity
   std::vector<double> slopes_;  // slopes_[j]: of segment j; 0 for the last threshold
 };
 
@@ -334,7 +349,7 @@ void PoolAdjacentViolatorsWith(std::span<double> y, std::span<double> w) {
   // the blocks: if [i..j] is a block, target[i] == j and target[j] == i; for a block start i,
   // w[i] is the block's weight and y[i] its weighted mean.
   const size_t n = y.size();
-  std::vector<Index> target(n);
+  internal::ScratchArray<Index> target(n);
   for (size_t i = 0; i < n; ++i) target[i] = static_cast<Index>(i);
   size_t i = 0;
   while (i < n) {
@@ -403,8 +418,7 @@ std::pair<std::vector<double>, std::vector<double>> FitChecked(std::span<const d
     const double hi = options.y_max.value_or(std::numeric_limits<double>::infinity());
     for (double& v : t.y) v = std::clamp(v, lo, hi);
   }
-  TrimFlatInteriors(t.x, t.y);
-  return {std::move(t.x), std::move(t.y)};
+  return TrimFlatInteriors(t.x, t.y);
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "calibration/platt.h"
 
-#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <span>
@@ -8,6 +7,7 @@
 #include <vector>
 
 #include "calibration/fit_support.h"
+#include "calibration/scratch.h"
 
 namespace truthbook::calibration {
 
@@ -15,13 +15,19 @@ namespace {
 
 // The sample as the logistic fit takes it: zero weights dropped, each score with its target.
 struct TargetedSample {
-  internal::LogisticProblem problem;  // one feature, f; the targets t+ and t-
-  double positive_target = 1;         // t+ for y > 0
-  double negative_target = 0;         // t- for y <= 0
-  double positive_weight = 0;         // N+
-  double negative_weight = 0;         // N-
+  std::span<const double> scores;              // f, or kept_scores
+  internal::ScratchArray<double> kept_scores;  // f without its zero weights (weighted only)
+  internal::ScratchArray<double> targets;      // t+ or t- for each score
+  internal::ScratchArray<double> weights;      // empty: every weight is 1
+  double positive_target = 1;                  // t+ for y > 0
+  double negative_target = 0;                  // t- for y <= 0
+  double positive_weight = 0;                  // N+
+  double negative_weight = 0;                  // N-
   double min_score = 0;
   double max_score = 0;
+
+  // One feature, f.
+  internal::LogisticProblem Problem() const { return {1, {scores, {}}, targets, weights}; }
 };
 
 // The sample with Platt's targets: (N+ + 1)/(N+ + 2) and 1/(N- + 2) with the weighted counts
@@ -30,41 +36,34 @@ struct TargetedSample {
 TargetedSample Targeted(std::span<const double> f, std::span<const double> y,
                         std::span<const double> w, bool smoothed_targets) {
   TargetedSample sample;
-  internal::LogisticProblem& problem = sample.problem;
-  problem.num_features = 1;
-  std::vector<double>& scores = problem.features[0];
-  std::vector<double>& targets = problem.targets;
-  scores.resize(f.size());
-  targets.resize(f.size());  // first the labels, 1 or 0
-  size_t n = 0;
+  sample.targets = internal::ScratchArray<double>(f.size());  // first the labels, 1 or 0
+  internal::ScratchArray<double>& targets = sample.targets;
   if (w.empty()) {
-    for (size_t i = 0; i < f.size(); ++i) {
-      scores[i] = f[i];
-      targets[i] = y[i] > 0 ? 1 : 0;
-    }
-    n = f.size();
+    sample.scores = f;
+    for (size_t i = 0; i < f.size(); ++i) targets[i] = y[i] > 0 ? 1 : 0;
   } else {
-    problem.weights.resize(f.size());
+    sample.kept_scores = internal::ScratchArray<double>(f.size());
+    sample.weights = internal::ScratchArray<double>(f.size());
+    size_t n = 0;
     for (size_t i = 0; i < f.size(); ++i) {
       if (w[i] == 0) continue;
-      scores[n] = f[i];
+      sample.kept_scores[n] = f[i];
       targets[n] = y[i] > 0 ? 1 : 0;
-      problem.weights[n++] = w[i];
+      sample.weights[n++] = w[i];
     }
-    scores.resize(n);
-    targets.resize(n);
-    problem.weights.resize(n);
+    sample.kept_scores.Truncate(n);
+    targets.Truncate(n);
+    sample.weights.Truncate(n);
+    sample.scores = sample.kept_scores;
   }
   std::tie(sample.positive_weight, sample.negative_weight) =
-      internal::LabelWeights(targets, problem.weights);
+      internal::LabelWeights(targets, sample.weights);
   if (smoothed_targets) {
     sample.positive_target = (sample.positive_weight + 1) / (sample.positive_weight + 2);
     sample.negative_target = 1 / (sample.negative_weight + 2);
   }
   for (double& t : targets) t = t > 0 ? sample.positive_target : sample.negative_target;
-  const auto [min_it, max_it] = std::minmax_element(scores.begin(), scores.end());
-  sample.min_score = *min_it;
-  sample.max_score = *max_it;
+  std::tie(sample.min_score, sample.max_score) = internal::Range(sample.scores);
   return sample;
 }
 
@@ -100,14 +99,14 @@ Result<PlattParams> FitSigmoid(std::span<const double> f, std::span<const double
   // (a, b) = (-c0, -c1). The start is scikit-learn's (A, B) = (0, ln((N- + 1)/(N+ + 1))).
   const double start_b = std::log((sample.negative_weight + 1) / (sample.positive_weight + 1));
   const internal::LogisticCoefficients coef =
-      internal::FitLogistic(sample.problem, {0, -start_b, 0});
+      internal::FitLogistic(sample.Problem(), {0, -start_b, 0});
   return PlattParams{-coef[0], -coef[1]};
 }
 
 double SigmoidLoss(std::span<const double> f, std::span<const double> y, std::span<const double> w,
                    const PlattParams& params, bool smoothed_targets) {
   // z = a·f + b is the log-odds of y = 0: the logistic loss at (-a, -b).
-  return internal::LogisticLoss(Targeted(f, y, w, smoothed_targets).problem,
+  return internal::LogisticLoss(Targeted(f, y, w, smoothed_targets).Problem(),
                                 {-params.a, -params.b, 0});
 }
 
@@ -115,7 +114,7 @@ Result<std::unique_ptr<PlattCalibrator>> PlattCalibrator::Fit(std::span<const do
                                                               std::span<const double> y,
                                                               std::span<const double> w) {
   RETURN_IF_ERROR(CheckBinarySample(p, y, w));
-  std::vector<double> f(p.size());
+  internal::ScratchArray<double> f(p.size());
   internal::ClippedLogits(p, f);
   ASSIGN_OR_RETURN(const PlattParams params, FitSigmoid(f, y, w));
   return std::make_unique<PlattCalibrator>(Key(), params);

@@ -14,6 +14,7 @@
 
 #include "calibration/fit_support.h"
 #include "calibration/lane_math.h"
+#include "calibration/scratch.h"
 
 // The wide-lane kernels pass 64-byte vectors between functions that are always inlined into
 // one compiled for AVX-512; -Wpsabi notes the ABI such a call would have, but none is made.
@@ -72,8 +73,8 @@ double MinimizeOverBeta(const SlopeAt& slope_at) {
 // y_i = 1 (z_i = ClippedLogit(p_i)), each term depends on (s_i, w_i) alone:
 // w (q - y) z = w sigmoid(b s) s and w q (1 - q) z^2 = w sigmoid'(b s) s^2, q = sigmoid(b z).
 struct BinarySample {
-  std::vector<double> signed_logits;  // s_i; samples of weight 0 dropped
-  std::vector<double> weights;        // w_i, or empty when every weight is 1
+  internal::ScratchArray<double> signed_logits;  // s_i; samples of weight 0 dropped
+  internal::ScratchArray<double> weights;        // w_i, or empty when every weight is 1
   double max_abs_logit = 0;
   double max_weight = 1;
 };
@@ -82,21 +83,21 @@ BinarySample MakeBinarySample(std::span<const double> p, std::span<const double>
                               std::span<const double> w) {
   BinarySample sample;
   // First p itself, its sign bit set where y = 1 (-0.0 for p = 0); then the logits in place.
-  sample.signed_logits.resize(p.size());
+  sample.signed_logits = internal::ScratchArray<double>(p.size());
   double* s = sample.signed_logits.data();
   size_t n = 0;
   if (w.empty()) {
     for (size_t i = 0; i < p.size(); ++i) s[i] = y[i] > 0 ? -p[i] : p[i];
     n = p.size();
   } else {
-    sample.weights.resize(p.size());
+    sample.weights = internal::ScratchArray<double>(p.size());
     for (size_t i = 0; i < p.size(); ++i) {
       if (w[i] == 0) continue;
       sample.weights[n] = w[i];
       s[n++] = y[i] > 0 ? -p[i] : p[i];
     }
-    sample.weights.resize(n);
-    sample.signed_logits.resize(n);
+    sample.weights.Truncate(n);
+    sample.signed_logits.Truncate(n);
     sample.max_weight = *std::max_element(sample.weights.begin(), sample.weights.end());
   }
   sample.max_abs_logit = internal::RunOnLanes([&]<typename V>() __attribute__((always_inline)) {
