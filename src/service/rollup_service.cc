@@ -110,7 +110,8 @@ Status CheckMaterialized(const RollupKey& key) {
 Result<std::string> CurrentSeason(store::Reader& r, const std::string& sport, int64_t day_to) {
   RollupKey key;
   key.value(RollupDim::kSport) = sport;
-  ASSIGN_OR_RETURN(std::optional<RollupDay> latest, r.LatestRollupDay(key.Slice(), day_to));
+  ASSIGN_OR_RETURN(std::optional<RollupDay> latest,
+                   r.LatestRollupDay(key.Dims(), key.Slice(), day_to));
   return latest ? latest->season : "";
 }
 
@@ -169,7 +170,7 @@ Result<Performance> RollupService::Get(const RollupKey& key, const PerformanceQu
     const std::string slice = key.Slice();
     if (!slice.empty()) {
       ASSIGN_OR_RETURN(std::optional<RollupDay> any,
-                       r.LatestRollupDay(slice, std::numeric_limits<int64_t>::max()));
+                       r.LatestRollupDay(key.Dims(), slice, std::numeric_limits<int64_t>::max()));
       if (!any) return NotFound("rollup_key: no gradings under " + slice);
     }
     if (span.window == RollupWindow::kSeason) {

@@ -271,8 +271,10 @@ class Reader {
   virtual Result<int64_t> RollupWatermark() = 0;
   // Materialized rows matching q, ordered by (rollup_key, day, season).
   virtual Result<std::vector<RollupDay>> ListRollupDays(const RollupQuery& q) = 0;
-  // The row of `rollup_key` with the latest day <= day_to (and the greatest season that day).
-  virtual Result<std::optional<RollupDay>> LatestRollupDay(const std::string& rollup_key,
+  // The row of `rollup_key` (whose dimensions are `dims`) with the latest day <= day_to, and
+  // the greatest season that day.
+  virtual Result<std::optional<RollupDay>> LatestRollupDay(const std::string& dims,
+                                                           const std::string& rollup_key,
                                                            int64_t day_to) = 0;
 
   // Scheduler runs. The run of (job, slot), if claimed.

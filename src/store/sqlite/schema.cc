@@ -253,8 +253,9 @@ CREATE TABLE performance_rollups (
   scored_n INTEGER NOT NULL,
   -- 10 reliability bins x (n, sum p, sum hits), little-endian int64/float64.
   bins BLOB NOT NULL, computed_at INTEGER NOT NULL,
-  PRIMARY KEY (rollup_key, day, season)) WITHOUT ROWID;
-CREATE INDEX performance_rollups_dims ON performance_rollups (dims, day);
+  -- Reads scan one combination (dims) or one key in key and day order: both are ranges of
+  -- this key, with no sort and no second lookup.
+  PRIMARY KEY (dims, rollup_key, day, season)) WITHOUT ROWID;
 CREATE INDEX performance_rollups_day ON performance_rollups (day);
 CREATE TABLE rollup_state (
   id INTEGER PRIMARY KEY CHECK (id = 1), watermark INTEGER NOT NULL);

@@ -249,19 +249,17 @@ constexpr char kRollupFacts[] =
   "rollup_key, dims, day, season, win, loss, push, void, half_win, half_loss, stake, "        \
   "profit_units, clv_price_sum, clv_price_n, clv_fair_sum, clv_prob_pts_sum, clv_n, "         \
   "beat_close_n, brier_sum, log_loss_sum, scored_n, bins, computed_at"
-constexpr char kRollupDaysOfDims[] =
+constexpr char kRollupDays[] =
     "SELECT " TB_ROLLUP_COLS " FROM performance_rollups WHERE dims = ?1 "
-    "AND (?2 IS NULL OR season = ?2) AND day BETWEEN ?3 AND ?4 ORDER BY rollup_key, day, season";
-constexpr char kRollupDaysOfKey[] =
-    "SELECT " TB_ROLLUP_COLS " FROM performance_rollups WHERE rollup_key = ?1 "
-    "AND (?2 IS NULL OR season = ?2) AND day BETWEEN ?3 AND ?4 ORDER BY rollup_key, day, season";
+    "AND (?2 IS NULL OR rollup_key = ?2) AND (?3 IS NULL OR season = ?3) "
+    "AND day BETWEEN ?4 AND ?5 ORDER BY dims, rollup_key, day, season";
 constexpr char kInsertRollupDay[] =
     "INSERT INTO performance_rollups (" TB_ROLLUP_COLS
     ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 constexpr char kDeleteRollupDay[] = "DELETE FROM performance_rollups WHERE day = ?";
 constexpr char kLatestRollupDay[] =
-    "SELECT " TB_ROLLUP_COLS " FROM performance_rollups WHERE rollup_key = ? AND day <= ? "
-    "ORDER BY day DESC, season DESC LIMIT 1";
+    "SELECT " TB_ROLLUP_COLS " FROM performance_rollups WHERE dims = ? AND rollup_key = ? "
+    "AND day <= ? ORDER BY dims DESC, rollup_key DESC, day DESC, season DESC LIMIT 1";
 #undef TB_ROLLUP_COLS
 constexpr char kRollupWatermark[] = "SELECT watermark FROM rollup_state WHERE id = 1";
 constexpr char kSetRollupWatermark[] =
@@ -622,14 +620,15 @@ class SqliteReads : public Base {
     return row ? s.Int(0) : int64_t{-1};
   }
   Result<std::vector<RollupDay>> ListRollupDays(const RollupQuery& q) override {
-    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(q.rollup_key ? kRollupDaysOfKey : kRollupDaysOfDims));
-    s.BindAll(q.rollup_key ? *q.rollup_key : q.dims, q.season, q.day_from, q.day_to);
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kRollupDays));
+    s.BindAll(q.dims, q.rollup_key, q.season, q.day_from, q.day_to);
     return All(s, ReadRollupDay);
   }
-  Result<std::optional<RollupDay>> LatestRollupDay(const std::string& rollup_key,
+  Result<std::optional<RollupDay>> LatestRollupDay(const std::string& dims,
+                                                   const std::string& rollup_key,
                                                    int64_t day_to) override {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kLatestRollupDay));
-    s.BindAll(rollup_key, day_to);
+    s.BindAll(dims, rollup_key, day_to);
     return One(s, ReadRollupDay);
   }
   Result<std::optional<JobRun>> GetJobRun(const std::string& job,
