@@ -292,8 +292,7 @@ CREATE TABLE performance_rollups (
   log_loss_sum DOUBLE PRECISION NOT NULL, scored_n BIGINT NOT NULL,
   -- 10 reliability bins x (n, sum p, sum hits), little-endian int64/float64.
   bins BYTEA NOT NULL, computed_at BIGINT NOT NULL,
-  PRIMARY KEY (rollup_key, day, season));
-CREATE INDEX performance_rollups_dims ON performance_rollups (dims, day);
+  PRIMARY KEY (dims, rollup_key, day, season));
 CREATE INDEX performance_rollups_day ON performance_rollups (day);
 CREATE TABLE rollup_state (
   id BIGINT PRIMARY KEY CHECK (id = 1), watermark BIGINT NOT NULL);
