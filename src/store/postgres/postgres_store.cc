@@ -273,8 +273,8 @@ constexpr char kRollupDaysOfDims[] =
     "AND ($2 IS NULL OR season = $2) AND day BETWEEN $3 AND $4 ORDER BY rollup_key, day, season";
 constexpr char kRollupDaysOfKey[] =
     "SELECT " TB_ROLLUP_COLS
-    " FROM performance_rollups WHERE rollup_key = $1 "
-    "AND ($2 IS NULL OR season = $2) AND day BETWEEN $3 AND $4 ORDER BY rollup_key, day, season";
+    " FROM performance_rollups WHERE dims = $1 AND rollup_key = $2 "
+    "AND ($3 IS NULL OR season = $3) AND day BETWEEN $4 AND $5 ORDER BY rollup_key, day, season";
 constexpr char kInsertRollupDay[] =
     "INSERT INTO performance_rollups (" TB_ROLLUP_COLS
     ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,"
@@ -282,7 +282,7 @@ constexpr char kInsertRollupDay[] =
 constexpr char kDeleteRollupDay[] = "DELETE FROM performance_rollups WHERE day = $1";
 constexpr char kLatestRollupDay[] =
     "SELECT " TB_ROLLUP_COLS
-    " FROM performance_rollups WHERE rollup_key = $1 AND day <= $2 "
+    " FROM performance_rollups WHERE dims = $1 AND rollup_key = $2 AND day <= $3 "
     "ORDER BY day DESC, season DESC LIMIT 1";
 #undef TB_ROLLUP_COLS
 constexpr char kRollupWatermark[] = "SELECT watermark FROM rollup_state WHERE id = 1";
@@ -682,14 +682,20 @@ class PgReads : public Base {
     return row ? s.Int(0) : int64_t{-1};
   }
   Result<std::vector<RollupDay>> ListRollupDays(const RollupQuery& q) override {
-    Statement s = conn_.Prepare(q.rollup_key ? kRollupDaysOfKey : kRollupDaysOfDims);
-    s.BindAll(q.rollup_key ? *q.rollup_key : q.dims, q.season, q.day_from, q.day_to);
+    if (q.rollup_key) {
+      Statement s = conn_.Prepare(kRollupDaysOfKey);
+      s.BindAll(q.dims, *q.rollup_key, q.season, q.day_from, q.day_to);
+      return All(s, ReadRollupDay);
+    }
+    Statement s = conn_.Prepare(kRollupDaysOfDims);
+    s.BindAll(q.dims, q.season, q.day_from, q.day_to);
     return All(s, ReadRollupDay);
   }
-  Result<std::optional<RollupDay>> LatestRollupDay(const std::string& rollup_key,
+  Result<std::optional<RollupDay>> LatestRollupDay(const std::string& dims,
+                                                   const std::string& rollup_key,
                                                    int64_t day_to) override {
     Statement s = conn_.Prepare(kLatestRollupDay);
-    s.BindAll(rollup_key, day_to);
+    s.BindAll(dims, rollup_key, day_to);
     return One(s, ReadRollupDay);
   }
   Result<std::optional<JobRun>> GetJobRun(const std::string& job,
