@@ -249,10 +249,16 @@ constexpr char kRollupFacts[] =
   "rollup_key, dims, day, season, win, loss, push, void, half_win, half_loss, stake, "        \
   "profit_units, clv_price_sum, clv_price_n, clv_fair_sum, clv_prob_pts_sum, clv_n, "         \
   "beat_close_n, brier_sum, log_loss_sum, scored_n, bins, computed_at"
-constexpr char kRollupDays[] =
+// Two statements rather than "(?2 IS NULL OR rollup_key = ?2)", which the planner cannot
+// use to narrow the key range.
+constexpr char kRollupDaysOfDims[] =
     "SELECT " TB_ROLLUP_COLS " FROM performance_rollups WHERE dims = ?1 "
-    "AND (?2 IS NULL OR rollup_key = ?2) AND (?3 IS NULL OR season = ?3) "
-    "AND day BETWEEN ?4 AND ?5 ORDER BY dims, rollup_key, day, season";
+    "AND (?2 IS NULL OR season = ?2) AND day BETWEEN ?3 AND ?4 "
+    "ORDER BY dims, rollup_key, day, season";
+constexpr char kRollupDaysOfKey[] =
+    "SELECT " TB_ROLLUP_COLS " FROM performance_rollups WHERE dims = ?1 AND rollup_key = ?2 "
+    "AND (?3 IS NULL OR season = ?3) AND day BETWEEN ?4 AND ?5 "
+    "ORDER BY dims, rollup_key, day, season";
 constexpr char kInsertRollupDay[] =
     "INSERT INTO performance_rollups (" TB_ROLLUP_COLS
     ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
@@ -620,8 +626,13 @@ class SqliteReads : public Base {
     return row ? s.Int(0) : int64_t{-1};
   }
   Result<std::vector<RollupDay>> ListRollupDays(const RollupQuery& q) override {
-    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kRollupDays));
-    s.BindAll(q.dims, q.rollup_key, q.season, q.day_from, q.day_to);
+    if (q.rollup_key) {
+      ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kRollupDaysOfKey));
+      s.BindAll(q.dims, *q.rollup_key, q.season, q.day_from, q.day_to);
+      return All(s, ReadRollupDay);
+    }
+    ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kRollupDaysOfDims));
+    s.BindAll(q.dims, q.season, q.day_from, q.day_to);
     return All(s, ReadRollupDay);
   }
   Result<std::optional<RollupDay>> LatestRollupDay(const std::string& dims,
