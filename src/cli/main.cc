@@ -76,8 +76,8 @@ truthbook::Result<std::unique_ptr<truthbook::store::Store>> OpenStore(
 
 int InitDb(const std::string& db) {
   truthbook::SystemClock clock;
-  auto store =
-      OpenStore(db, clock, [](const std::string& table) { std::cout << "table " << table << "\n"; });
+  auto store = OpenStore(db, clock,
+                         [](const std::string& table) { std::cout << "table " << table << "\n"; });
   if (!store.ok()) {
     std::cerr << store.status().ToString() << "\n";
     return 1;

@@ -249,7 +249,8 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo
     return Unavailable("connect to PostgreSQL: " + message);
   }
   // NOTICEs (a DROP ... CASCADE listing what it dropped) would go to stderr; nobody reads them.
-  PQsetNoticeReceiver(conn, [](void*, const PGresult*) {}, nullptr);
+  PQsetNoticeReceiver(
+      conn, [](void*, const PGresult*) {}, nullptr);
   return std::unique_ptr<Connection>(new Connection(conn));
 }
 
@@ -269,7 +270,7 @@ Status Connection::Check(PGresult* result, std::string_view what) {
   }
   if (message.empty()) message = Trimmed(PQerrorMessage(conn_));
   if (sqlstate == "25P02" && !failure_.ok()) return failure_;  // in_failed_sql_transaction
-  if (Broken()) sqlstate.clear();                                 // lost: Unavailable
+  if (Broken()) sqlstate.clear();                              // lost: Unavailable
   Status s = PgStatus(sqlstate, message, what);
   if (failure_.ok()) {
     failure_ = s;

@@ -42,8 +42,7 @@ bool IsRetryableSqlstate(std::string_view sqlstate);
 
 // The key=value pairs of a libpq conninfo (key=value or postgresql:// URI), defaults
 // omitted. InvalidArgument when libpq cannot parse it.
-Result<std::vector<std::pair<std::string, std::string>>> ParseConninfo(
-    const std::string& conninfo);
+Result<std::vector<std::pair<std::string, std::string>>> ParseConninfo(const std::string& conninfo);
 // Pairs back to a key='value' conninfo, quoted as libpq expects.
 std::string FormatConninfo(const std::vector<std::pair<std::string, std::string>>& pairs);
 // `conninfo` without its password, for logs and health.
@@ -63,7 +62,7 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
 
   // Binding, 1-based as in SQL ($1). A parameter left unbound is a NULL of unknown type.
-  Statement& Bind(int i, std::string_view v);  // text
+  Statement& Bind(int i, std::string_view v);      // text
   Statement& BindBlob(int i, std::string_view v);  // bytea
   Statement& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
   Statement& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }

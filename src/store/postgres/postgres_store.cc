@@ -1,10 +1,12 @@
 #include "store/postgres/postgres_store.h"
 
 #include <bit>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <map>
 #include <optional>
+#include <random>
 #include <utility>
 
 #include "store/postgres/schema.h"
@@ -263,9 +265,9 @@ constexpr char kRollupFacts[] =
     "JOIN events e ON e.event_id = p.event_id "
     "  AND e.revision = (SELECT MAX(revision) FROM events WHERE event_id = p.event_id) "
     "WHERE pp.published_at >= $1 AND pp.published_at < $2";
-#define TB_ROLLUP_COLS                                                                        \
-  "rollup_key, dims, day, season, win, loss, push, void, half_win, half_loss, stake, "        \
-  "profit_units, clv_price_sum, clv_price_n, clv_fair_sum, clv_prob_pts_sum, clv_n, "         \
+#define TB_ROLLUP_COLS                                                                 \
+  "rollup_key, dims, day, season, win, loss, push, void, half_win, half_loss, stake, " \
+  "profit_units, clv_price_sum, clv_price_n, clv_fair_sum, clv_prob_pts_sum, clv_n, "  \
   "beat_close_n, brier_sum, log_loss_sum, scored_n, bins, computed_at"
 constexpr char kRollupDaysOfDims[] =
     "SELECT " TB_ROLLUP_COLS
@@ -280,6 +282,9 @@ constexpr char kInsertRollupDay[] =
     ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,"
     "$23)";
 constexpr char kDeleteRollupDay[] = "DELETE FROM performance_rollups WHERE day = $1";
+// Serializes the refreshes of one day (two servers' rollup jobs): the second waits, then its
+// DELETE sees and removes the rows the first inserted, instead of colliding with them.
+constexpr char kLockRollupDay[] = "SELECT pg_advisory_xact_lock(3, CAST($1 AS integer))";
 constexpr char kLatestRollupDay[] =
     "SELECT " TB_ROLLUP_COLS
     " FROM performance_rollups WHERE dims = $1 AND rollup_key = $2 AND day <= $3 "
@@ -434,16 +439,15 @@ std::string EncodeRollupBins(const RollupSums& sums) {
   std::string out(kRollupBinsBytes, '\0');
   std::memcpy(out.data(), sums.bin_n.data(), 8 * RollupSums::kBins);
   std::memcpy(out.data() + 8 * RollupSums::kBins, sums.bin_p_sum.data(), 8 * RollupSums::kBins);
-  std::memcpy(out.data() + 16 * RollupSums::kBins, sums.bin_hit_sum.data(),
-              8 * RollupSums::kBins);
+  std::memcpy(out.data() + 16 * RollupSums::kBins, sums.bin_hit_sum.data(), 8 * RollupSums::kBins);
   return out;
 }
 
 RollupFact ReadRollupFact(const Statement& s) {
-  return RollupFact{s.Text(0),       s.Text(1),       s.Text(2),       s.Text(3),
-                    s.Text(4),       s.Text(5),       s.Text(6),       s.Text(7),
-                    s.Double(8),     s.Double(9),     s.OptDouble(10), s.OptDouble(11),
-                    s.OptDouble(12), s.Double(13),    s.OptDouble(14), s.OptDouble(15)};
+  return RollupFact{s.Text(0),       s.Text(1),    s.Text(2),       s.Text(3),
+                    s.Text(4),       s.Text(5),    s.Text(6),       s.Text(7),
+                    s.Double(8),     s.Double(9),  s.OptDouble(10), s.OptDouble(11),
+                    s.OptDouble(12), s.Double(13), s.OptDouble(14), s.OptDouble(15)};
 }
 
 RollupDay ReadRollupDay(const Statement& s) {
@@ -467,8 +471,7 @@ RollupDay ReadRollupDay(const Statement& s) {
   if (bins.size() == kRollupBinsBytes) {
     std::memcpy(r.bin_n.data(), bins.data(), 8 * RollupSums::kBins);
     std::memcpy(r.bin_p_sum.data(), bins.data() + 8 * RollupSums::kBins, 8 * RollupSums::kBins);
-    std::memcpy(r.bin_hit_sum.data(), bins.data() + 16 * RollupSums::kBins,
-                8 * RollupSums::kBins);
+    std::memcpy(r.bin_hit_sum.data(), bins.data() + 16 * RollupSums::kBins, 8 * RollupSums::kBins);
   }
   return d;
 }
@@ -476,8 +479,8 @@ RollupDay ReadRollupDay(const Statement& s) {
 JobRun ReadJobRun(const Statement& s) {
   std::optional<TimePoint> finished;
   if (!s.IsNull(6)) finished = s.Time(6);
-  return JobRun{s.Text(0), s.Text(1), s.Text(2), s.Text(3),
-                s.Text(4), s.Time(5), finished, s.OptInt(7), s.Text(8)};
+  return JobRun{s.Text(0), s.Text(1), s.Text(2),   s.Text(3), s.Text(4),
+                s.Time(5), finished,  s.OptInt(7), s.Text(8)};
 }
 
 // Runs a bound statement and maps its first row, if any.
@@ -540,8 +543,8 @@ class PgReads : public Base {
       after_time = q.after->time;
       after_id = q.after->id;
     }
-    s.BindAll(q.event_id, q.book, q.market, q.captured_from, q.captured_until, after_time,
-              after_id, int64_t{q.limit});
+    s.BindAll(q.event_id, q.book, q.market, q.captured_from, q.captured_until, after_time, after_id,
+              int64_t{q.limit});
     return All(s, ReadOdds);
   }
   Result<std::optional<InjurySnapshot>> GetInjurySnapshot(const std::string& id) override {
@@ -699,7 +702,7 @@ class PgReads : public Base {
     return One(s, ReadRollupDay);
   }
   Result<std::optional<JobRun>> GetJobRun(const std::string& job,
-                                         const std::string& slot) override {
+                                          const std::string& slot) override {
     Statement s = conn_.Prepare(kGetJobRun);
     s.BindAll(job, slot);
     return One(s, ReadJobRun);
@@ -790,8 +793,7 @@ class PgWriteTxn final : public PgReads<WriteTxn> {
   Status InsertSimRun(const SimRun& r) override {
     return Insert("sim_runs", kInsertSimRun, r.sim_run_id, r.trigger, r.model_version,
                   r.feature_set_version, r.decision_policy_version, r.git_sha, r.code_dirty,
-                  r.n_sims, r.rng_seed, r.params_json, r.started_at, r.finished_at,
-                  r.recorded_at);
+                  r.n_sims, r.rng_seed, r.params_json, r.started_at, r.finished_at, r.recorded_at);
   }
   Status InsertSimRunInput(const SimRunInput& i) override {
     return Insert("sim_run_inputs", kInsertInput, i.sim_run_id, i.input_kind, i.snapshot_id,
@@ -800,8 +802,8 @@ class PgWriteTxn final : public PgReads<WriteTxn> {
   Status InsertPrediction(const Prediction& p) override {
     return Insert("predictions", kInsertPrediction, p.prediction_id, p.sim_run_id, p.event_id,
                   p.market, p.selection, p.line, p.player, p.stat, p.book, p.price_decimal,
-                  p.price_american, p.raw_prob, p.calibrated_prob, p.calibration_version_id,
-                  p.edge, p.tier, p.stake_units, p.recorded_at);
+                  p.price_american, p.raw_prob, p.calibrated_prob, p.calibration_version_id, p.edge,
+                  p.tier, p.stake_units, p.recorded_at);
   }
   // ON CONFLICT DO NOTHING RETURNING: a publish that collides leaves the transaction usable,
   // and a fresh SELECT says which publish holds the prediction.
@@ -861,6 +863,7 @@ class PgWriteTxn final : public PgReads<WriteTxn> {
     return Run(kDeleteOdds, snapshot_id);  // the schema's triggers refuse a referenced one
   }
   Status ReplaceRollupDay(int64_t day, const std::vector<RollupDay>& rows) override {
+    RETURN_IF_ERROR(Run(kLockRollupDay, day));
     RETURN_IF_ERROR(Run(kDeleteRollupDay, day));
     for (const RollupDay& d : rows) {
       const RollupSums& r = d.sums;
@@ -958,13 +961,12 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(
     const std::string& conninfo, const Clock& clock, PostgresOptions options,
     const std::function<void(const std::string&)>& on_table) {
   RETURN_IF_ERROR(ParseConninfo(conninfo).status());
-  if (options.max_connections < 1 || options.writer_threads < 1 ||
-      options.max_write_attempts < 1) {
+  if (options.max_connections < 1 || options.writer_threads < 1 || options.max_write_attempts < 1) {
     return InvalidArgument("postgres options: connections, writers and attempts must be >= 1");
   }
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> first, Connection::Open(conninfo));
-  Status migrated =
-      Migrate(*first, clock.Now(), on_table ? on_table : [](const std::string&) {});
+  Status migrated = Migrate(
+      *first, clock.Now(), on_table ? on_table : [](const std::string&) {});
   if (!migrated.ok()) {
     return Unavailable("migrate " + RedactConninfo(conninfo) + ": " + migrated.message());
   }
@@ -1064,8 +1066,21 @@ void PostgresStore::WriterLoop() {
   }
 }
 
+namespace {
+
+// Before running a write again: a short random pause, longer after each failed attempt, so
+// that the transaction that won does not meet the loser again at once.
+void BackOff(int attempt) {
+  thread_local std::minstd_rand random(std::random_device{}());
+  std::uniform_int_distribution<int> jitter_us(0, 5000 * attempt);
+  std::this_thread::sleep_for(std::chrono::microseconds(jitter_us(random)));
+}
+
+}  // namespace
+
 Status PostgresStore::RunWrite(const WriteFn& fn) {
   for (int attempt = 1;; ++attempt) {
+    if (attempt > 1) BackOff(attempt - 1);
     ASSIGN_OR_RETURN(Lease conn, Begin(kBeginWrite));
     PgWriteTxn txn(*conn);
     Status s;
@@ -1082,9 +1097,10 @@ Status PostgresStore::RunWrite(const WriteFn& fn) {
       Status committed = conn->Exec("COMMIT");
       if (committed.ok()) return committed;
       if (conn->Broken()) {
-        return Unavailable("commit: the connection was lost; the write may or may not have "
-                           "been committed: " +
-                           committed.message());
+        return Unavailable(
+            "commit: the connection was lost; the write may or may not have "
+            "been committed: " +
+            committed.message());
       }
       if (!IsRetryableSqlstate(conn->failure_sqlstate()) ||
           attempt >= options_.max_write_attempts) {

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <latch>
 #include <random>
 #include <set>
 #include <thread>
@@ -48,8 +49,8 @@ class ScratchSchema {
   static Result<std::unique_ptr<ScratchSchema>> Create(const std::string& server) {
     static std::atomic<uint64_t> counter{0};
     std::random_device random;
-    const std::string name = "tb_test_" + std::to_string(random()) + "_" +
-                             std::to_string(counter.fetch_add(1));
+    const std::string name =
+        "tb_test_" + std::to_string(random()) + "_" + std::to_string(counter.fetch_add(1));
     ASSIGN_OR_RETURN(auto pairs, ParseConninfo(server));
     std::string options = "-c search_path=" + name;
     bool had_options = false;
@@ -62,8 +63,7 @@ class ScratchSchema {
     if (!had_options) pairs.emplace_back("options", options);
     ASSIGN_OR_RETURN(std::unique_ptr<Connection> admin, Connection::Open(server));
     RETURN_IF_ERROR(admin->Exec("CREATE SCHEMA " + name));
-    return std::unique_ptr<ScratchSchema>(
-        new ScratchSchema(server, name, FormatConninfo(pairs)));
+    return std::unique_ptr<ScratchSchema>(new ScratchSchema(server, name, FormatConninfo(pairs)));
   }
   ScratchSchema(const ScratchSchema&) = delete;
   ScratchSchema& operator=(const ScratchSchema&) = delete;
@@ -88,8 +88,7 @@ class ScratchSchema {
 // gets, and leaves behind, nothing but its own schema.
 class ScratchPostgresStore final : public Store {
  public:
-  ScratchPostgresStore(std::unique_ptr<ScratchSchema> schema,
-                       std::unique_ptr<PostgresStore> store)
+  ScratchPostgresStore(std::unique_ptr<ScratchSchema> schema, std::unique_ptr<PostgresStore> store)
       : schema_(std::move(schema)), store_(std::move(store)) {}
   ~ScratchPostgresStore() override { store_.reset(); }  // close before the schema goes
 
@@ -161,22 +160,21 @@ TEST_F(PostgresStoreTest, LedgerTablesRefuseEditsEvenInReplicaMode) {
   const std::map<std::string, int64_t> before = CountRows();
 
   // A text column of each ledger table.
-  const std::map<std::string, std::string> column = {
-      {"events", "status"},
-      {"odds_snapshots", "book"},
-      {"injury_snapshots", "team"},
-      {"sim_runs", "model_version"},
-      {"sim_run_inputs", "input_kind"},
-      {"predictions", "selection"},
-      {"published_predictions", "channel"},
-      {"event_results", "status"},
-      {"grading", "outcome"},
-      {"calibration_versions", "method"},
-      {"calibration_segments", "fallback"},
-      {"calibration_activations", "reason"},
-      {"rejected_attempts", "reason"},
-      {"ledger_entries", "kind"},
-      {"snapshot_cleanups", "deleted_ids"}};
+  const std::map<std::string, std::string> column = {{"events", "status"},
+                                                     {"odds_snapshots", "book"},
+                                                     {"injury_snapshots", "team"},
+                                                     {"sim_runs", "model_version"},
+                                                     {"sim_run_inputs", "input_kind"},
+                                                     {"predictions", "selection"},
+                                                     {"published_predictions", "channel"},
+                                                     {"event_results", "status"},
+                                                     {"grading", "outcome"},
+                                                     {"calibration_versions", "method"},
+                                                     {"calibration_segments", "fallback"},
+                                                     {"calibration_activations", "reason"},
+                                                     {"rejected_attempts", "reason"},
+                                                     {"ledger_entries", "kind"},
+                                                     {"snapshot_cleanups", "deleted_ids"}};
   ASSERT_EQ(column.size(), LedgerTables().size());
 
   std::unique_ptr<Connection> psql = Psql();
@@ -263,8 +261,7 @@ TEST_F(PostgresStoreTest, LocationLeavesThePasswordOut) {
               Not(HasSubstr("s3cret")));
   EXPECT_THAT(RedactConninfo("postgresql://tb:s3cret@db.example:5432/tb"),
               Not(HasSubstr("s3cret")));
-  EXPECT_THAT(RedactConninfo("postgresql://tb:s3cret@db.example:5432/tb"),
-              HasSubstr("db.example"));
+  EXPECT_THAT(RedactConninfo("postgresql://tb:s3cret@db.example:5432/tb"), HasSubstr("db.example"));
   EXPECT_THAT(RedactConninfo("host=x password='s3cret"), Not(HasSubstr("s3cret")));
 }
 
@@ -300,9 +297,8 @@ TEST_F(PostgresStoreTest, ADuplicateInsertLeavesTheTransactionUsable) {
     ledger::OddsSnapshot again = first;
     again.snapshot_id = "odds-2";
     EXPECT_EQ(t.InsertOddsSnapshot(again).code(), StatusCode::kAlreadyExists);
-    ASSIGN_OR_RETURN(auto found,
-                     t.FindOddsSnapshotByContent(first.event_id, first.captured_at,
-                                                 first.content_sha256));
+    ASSIGN_OR_RETURN(auto found, t.FindOddsSnapshotByContent(first.event_id, first.captured_at,
+                                                             first.content_sha256));
     EXPECT_EQ(found, first);
     return t.InsertEvent(MakeEvent("evt-after"));
   }));
@@ -340,6 +336,78 @@ TEST_F(PostgresStoreTest, TwoStoresAppendingConcurrentlyKeepTheLogGapFree) {
   for (size_t i = 0; i < entries.size(); ++i) {
     EXPECT_EQ(entries[i].log_index, static_cast<int64_t>(i));
   }
+}
+
+// Two writes that take the same two keys in opposite orders deadlock; PostgreSQL aborts one
+// (40P01) and the store runs that callback again from the start, so both succeed.
+TEST_F(PostgresStoreTest, AWriteThatLosesADeadlockIsRunAgain) {
+  store_ = OpenStore();
+  ASSERT_NE(store_, nullptr);
+  std::latch both_hold_their_first_key(2);
+  std::atomic<int> runs{0};
+  auto write = [&](const std::string& first, const std::string& second) {
+    bool first_run = true;
+    return store().Write([&](WriteTxn& t) -> Status {
+      ++runs;
+      Status s = t.InsertEvent(MakeEvent(first));
+      if (!s.ok() && s.code() != StatusCode::kAlreadyExists) return s;
+      if (first_run) both_hold_their_first_key.arrive_and_wait();
+      first_run = false;
+      s = t.InsertEvent(MakeEvent(second));
+      if (!s.ok() && s.code() != StatusCode::kAlreadyExists) return s;
+      return Status::Ok();
+    });
+  };
+  Status ab;
+  Status ba;
+  std::thread one([&] { ab = write("evt-a", "evt-b"); });
+  std::thread two([&] { ba = write("evt-b", "evt-a"); });
+  one.join();
+  two.join();
+  EXPECT_OK(ab);
+  EXPECT_OK(ba);
+  EXPECT_GE(runs.load(), 3);  // the loser ran again (and may have lost a second race)
+  EXPECT_EQ(CountRows()["events"], 2);
+}
+
+// Two servers refreshing the rollups of one day at once: each refresh replaces the day whole,
+// neither fails on the rows the other inserted.
+TEST_F(PostgresStoreTest, ConcurrentRefreshesOfOneRollupDayAllSucceed) {
+  std::unique_ptr<PostgresStore> a = OpenStore();
+  std::unique_ptr<PostgresStore> b = OpenStore();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  constexpr int64_t kDay = 20000;
+  auto rows_of = [](const std::string& key) {
+    RollupDay d;
+    d.rollup_key = key;
+    d.dims = "sport";
+    d.day = kDay;
+    d.season = "2024-25";
+    d.sums.count_by_outcome[0] = 1;
+    return std::vector<RollupDay>{d};
+  };
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (PostgresStore* store : {a.get(), b.get()}) {
+    for (int t = 0; t < 3; ++t) {
+      threads.emplace_back([&, store] {
+        for (int i = 0; i < 10; ++i) {
+          Status s = store->Write(
+              [&](WriteTxn& txn) { return txn.ReplaceRollupDay(kDay, rows_of("sport=NBA")); });
+          if (!s.ok()) ++failures;
+        }
+      });
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  store_ = std::move(a);
+  RollupQuery q;
+  q.dims = "sport";
+  q.day_from = kDay;
+  q.day_to = kDay;
+  EXPECT_EQ(Read([&](Reader& r) { return r.ListRollupDays(q); }), rows_of("sport=NBA"));
 }
 
 }  // namespace
