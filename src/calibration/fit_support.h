@@ -59,7 +59,7 @@ Status CheckFinite(std::string_view name, std::span<const double> x);
 // [kProbabilityClip, 1 - kProbabilityClip]. ClippedLogit is this on one lane.
 // REQUIRES: no lane is NaN.
 template <typename V>
-[[gnu::always_inline]] inline V ClippedLogit(V p) {
+[[gnu::always_inline]] inline V ClippedLogit(const V& p) {
   const V q = Clamp(p, kProbabilityClip, 1 - kProbabilityClip);
   return LogPositive(q / (1.0 - q));
 }

@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -77,35 +78,54 @@ class TieMerger {
     merged_.w = internal::ScratchArray<double>(max_points);
   }
 
+  // Adds the points [begin, end), sorted, that follow those added before.
   template <typename P>
-  void Add(const P& point) {
-    if (!started_ || point.x - x_ >= kTieResolution) {
-      Flush();
+  void Add(const P* begin, const P* end) {
+    if (begin == end) return;
+    if (!started_) {
       started_ = true;
-      x_ = point.x;
-      sum_w_ = 0;
-      sum_wy_ = 0;
+      x_ = begin->x;
     }
-    sum_w_ += point.w;
-    sum_wy_ += point.y * point.w;
+    // The run in locals: stores into the arrays cannot then be taken to alias it.
+    double x = x_;
+    double sum_w = sum_w_;
+    double sum_wy = sum_wy_;
+    size_t size = size_;
+    double* const xs = merged_.x.data();
+    double* const ys = merged_.y.data();
+    double* const ws = merged_.w.data();
+    for (const P* point = begin; point < end; ++point) {
+      if (point->x - x >= kTieResolution) {
+        xs[size] = x;
+        ws[size] = sum_w;
+        ys[size++] = sum_wy;  // divided by sum_w in Finish, many at a time
+        x = point->x;
+        sum_w = 0;
+        sum_wy = 0;
+      }
+      sum_w += point->w;
+      sum_wy += point->y * point->w;
+    }
+    x_ = x;
+    sum_w_ = sum_w;
+    sum_wy_ = sum_wy;
+    size_ = size;
   }
 
   Thresholds Finish() {
-    Flush();
+    if (started_) {
+      merged_.x[size_] = x_;
+      merged_.w[size_] = sum_w_;
+      merged_.y[size_++] = sum_wy_;
+    }
     merged_.x.Truncate(size_);
     merged_.y.Truncate(size_);
     merged_.w.Truncate(size_);
+    for (size_t i = 0; i < size_; ++i) merged_.y[i] /= merged_.w[i];  // the weighted means
     return std::move(merged_);
   }
 
  private:
-  void Flush() {
-    if (!started_) return;
-    merged_.x[size_] = x_;
-    merged_.w[size_] = sum_w_;
-    merged_.y[size_++] = sum_wy_ / sum_w_;
-  }
-
   Thresholds merged_;
   size_t size_ = 0;
   bool started_ = false;
@@ -140,11 +160,11 @@ constexpr uint32_t kInsertionSortMaximum = 16;
 // Probabilities fill the cells about evenly; a crowded cell makes its bucket fall back to
 // std::sort, so a skewed sample costs O(n log n) at worst.
 // REQUIRES: kBucketSortMinimum <= x.size() < 2^32; y and w (if not empty) have x's size;
-// no NaN.
+// no NaN; every x in `range`.
 template <typename P>
 void BucketSort(std::span<const double> x, std::span<const double> y, std::span<const double> w,
-                TieMerger& merger) {
-  const auto [lo, hi] = internal::Range(x);
+                std::pair<double, double> range, TieMerger& merger) {
+  const auto [lo, hi] = range;
   const size_t buckets = x.size() / kCellsPerBucket + 1;
   const size_t cells = buckets * kCellsPerBucket;
   double scale = static_cast<double>(cells) / (hi - lo);
@@ -169,47 +189,60 @@ void BucketSort(std::span<const double> x, std::span<const double> y, std::span<
     if (positive(i)) points[ends[cell(x[i]) >> kCellBits]++] = MakePoint<P>(x, y, w, i);
   }
 
-  std::vector<P> sorted;
+  // Then each bucket, in cache: the same two steps by cell, and an insertion sort of each cell
+  // that holds more than one point.
+  uint32_t largest = ends[0];
+  for (size_t b = 1; b < buckets; ++b) largest = std::max(largest, ends[b] - ends[b - 1]);
+  internal::ScratchArray<P> sorted(largest);
+  internal::ScratchArray<uint16_t> cell_of(largest);  // of each point in the bucket
+  static_assert(kCellBits <= 16);
   std::array<uint32_t, kCellsPerBucket + 1> cell_ends;
+  std::array<std::pair<uint32_t, uint32_t>, kCellsPerBucket> crowded;  // start and end in sorted
   P* begin = points.data();
   for (size_t b = 0; b < buckets; ++b) {
     P* const end = points.data() + ends[b];
-    // The same two steps within the bucket, by cell.
+    const size_t size = static_cast<size_t>(end - begin);
     cell_ends.fill(0);
-    for (const P* point = begin; point < end; ++point) {
-      ++cell_ends[(cell(point->x) & (kCellsPerBucket - 1)) + 1];
+    for (size_t k = 0; k < size; ++k) {
+      cell_of[k] = static_cast<uint16_t>(cell(begin[k].x) & (kCellsPerBucket - 1));
+      ++cell_ends[cell_of[k] + 1];
     }
     uint32_t most = 0;
+    size_t num_crowded = 0;
     for (size_t c = 1; c <= kCellsPerBucket; ++c) {
-      most = std::max(most, cell_ends[c]);
+      const uint32_t count = cell_ends[c];
+      most = std::max(most, count);
       cell_ends[c] += cell_ends[c - 1];
+      crowded[num_crowded] = {cell_ends[c - 1], cell_ends[c]};
+      num_crowded += count > 1 ? 1 : 0;
     }
-    sorted.resize(static_cast<size_t>(end - begin));
     if (most <= kInsertionSortMaximum) {
-      for (const P* point = begin; point < end; ++point) {
-        sorted[cell_ends[cell(point->x) & (kCellsPerBucket - 1)]++] = *point;
+      for (size_t k = 0; k < size; ++k) sorted[cell_ends[cell_of[k]]++] = begin[k];
+      for (size_t c = 0; c < num_crowded; ++c) {
+        InsertionSort(sorted.data() + crowded[c].first, sorted.data() + crowded[c].second);
       }
-      InsertionSort(sorted.data(), sorted.data() + sorted.size());
     } else {
-      std::copy(begin, end, sorted.begin());
-      std::sort(sorted.begin(), sorted.end(), PointLess<P>);
+      std::copy(begin, end, sorted.data());
+      std::sort(sorted.data(), sorted.data() + size, PointLess<P>);
     }
-    for (const P& point : sorted) merger.Add(point);
+    merger.Add(sorted.data(), sorted.data() + size);
     begin = end;
   }
 }
 
 // The observations of positive weight sorted by (x, y, w) and their tied x merged (scikit-learn
-// _make_unique). The same multiset of (x, y, w) gives the same bits in any order.
+// _make_unique). The same multiset of (x, y, w) gives the same bits in any order. `range`, if
+// given, holds every x (probabilities: [0, 1]); else it is computed.
 // REQUIRES: y and w (if not empty) have x's size; no NaN; w has a positive entry.
 Thresholds SortedTies(std::span<const double> x, std::span<const double> y,
-                      std::span<const double> w) {
+                      std::span<const double> w, std::optional<std::pair<double, double>> range) {
   TieMerger merger(x.size());
   if (x.size() >= kBucketSortMinimum && x.size() < (size_t{1} << 32)) {
+    if (!range) range = internal::Range(x);
     if (w.empty()) {
-      BucketSort<UnitPoint>(x, y, w, merger);
+      BucketSort<UnitPoint>(x, y, w, *range, merger);
     } else {
-      BucketSort<Point>(x, y, w, merger);
+      BucketSort<Point>(x, y, w, *range, merger);
     }
     return merger.Finish();
   }
@@ -219,7 +252,7 @@ Thresholds SortedTies(std::span<const double> x, std::span<const double> y,
     if (w.empty() || w[i] != 0) points.push_back(MakePoint<Point>(x, y, w, i));
   }
   std::sort(points.begin(), points.end(), PointLess<Point>);
-  for (const Point& point : points) merger.Add(point);
+  merger.Add(points.data(), points.data() + points.size());
   return merger.Finish();
 }
 
@@ -273,6 +306,8 @@ double Interpolate(const std::vector<double>& xs, const std::vector<double>& ys,
 // range [xs.front(), xs.back()] is cut into cells of equal width, and the thresholds are
 // counted per cell. The cell of v never decreases as v grows, so a threshold in an earlier
 // cell is at or below v and one in a later cell above it: only v's own cell needs a look.
+// With four cells per threshold a cell rarely holds more than two (the last x of a PAVA block
+// and the first of the next are neighbouring samples, so they come in close pairs).
 class Interpolator {
  public:
   // REQUIRES: xs.size() >= 2, xs strictly increasing, ys of its size; both outlive this.
@@ -281,7 +316,7 @@ class Interpolator {
         ys_(ys),
         cells_(4 * xs.size()),
         below_(cells_ + 1),
-        next_(xs.size() + 1),
+        next_(xs.size() + kLooks, std::numeric_limits<double>::infinity()),
         slopes_(xs.size()) {
     scale_ = static_cast<double>(cells_) / (xs.back() - xs.front());
     // A range too narrow or too wide for doubles: one cell, a binary search.
@@ -289,11 +324,9 @@ class Interpolator {
     for (const double x : xs) ++below_[Cell(x) + 1];
     for (size_t c = 1; c <= cells_; ++c) below_[c] += below_[c - 1];
     std::copy(xs.begin(), xs.end(), next_.begin());
-    next_.back() = std::numeric_limits<double>::infinity();
     for (size_t j = 0; j + 1 < xs.size(); ++j) slopes_[j] = Slope(xs, ys, j);
   }
 
-  // Interpolate(xs, ys, v). REQUIRES: v in [xs.front(), xs.back()].
   double operator()(double v) const {
     const size_t c = Cell(v);
     // Thresholds before index below_[c] lie in earlier cells, so at or below v; those from
@@ -302,8 +335,10 @@ class Interpolator {
     // (In cell 0, xs.front() <= v makes that at least 0.)
     const size_t first = below_[c];
     const size_t end = below_[c + 1];
-    size_t j = first + (next_[first] <= v) - 1;  // no branch: one threshold at most, usually
-    if (end - first > 1) {
+    // Without a branch for up to kLooks thresholds in the cell: those past its end are above v.
+    size_t j = first - 1;
+    for (size_t look = 0; look < kLooks; ++look) j += next_[first + look] <= v ? 1 : 0;
+    if (end - first > kLooks) {
       const auto xs = xs_.begin();
       j = static_cast<size_t>(std::upper_bound(xs + static_cast<std::ptrdiff_t>(first),
                                                xs + static_cast<std::ptrdiff_t>(end), v) -
@@ -320,12 +355,14 @@ class Interpolator {
                                               : cells_ - 1;
   }
 
+  static constexpr size_t kLooks = 4;
+
   const std::vector<double>& xs_;
   const std::vector<double>& ys_;
   size_t cells_;
   double scale_;
   std::vector<size_t> below_;   // below_[c]: how many thresholds lie in cells before c
-  std::vector<double> next_;    // xs, then +infinity
+  std::vector<double> next_;    // xs, then kLooks times +infinity
   std::vector<double> slopes_;  // slopes_[j]: of segment j; 0 for the last threshold
 };
 
@@ -398,12 +435,11 @@ void PoolAdjacentViolators(std::span<double> y, std::span<double> w) {
 
 namespace {
 
-// IsotonicRegression::Fit on checked input: the thresholds' x and y.
-std::pair<std::vector<double>, std::vector<double>> FitChecked(std::span<const double> x,
-                                                               std::span<const double> y,
-                                                               std::span<const double> w,
-                                                               const IsotonicOptions& options) {
-  Thresholds t = SortedTies(x, y, w);
+// IsotonicRegression::Fit on checked input: the thresholds' x and y. `range` as SortedTies.
+std::pair<std::vector<double>, std::vector<double>> FitChecked(
+    std::span<const double> x, std::span<const double> y, std::span<const double> w,
+    const IsotonicOptions& options, std::optional<std::pair<double, double>> range) {
+  Thresholds t = SortedTies(x, y, w, range);
   if (options.increasing) {
     PoolAdjacentViolators(t.y, t.w);
   } else {
@@ -437,7 +473,7 @@ Result<IsotonicRegression> IsotonicRegression::Fit(std::span<const double> x,
   if (options.y_min && options.y_max && *options.y_min > *options.y_max) {
     return InvalidArgument("y_min: must be <= y_max");
   }
-  auto [xs, ys] = FitChecked(x, y, w, options);
+  auto [xs, ys] = FitChecked(x, y, w, options, std::nullopt);
   return IsotonicRegression(std::move(xs), std::move(ys), options.out_of_bounds);
 }
 
@@ -452,7 +488,7 @@ Result<std::unique_ptr<IsotonicCalibrator>> IsotonicCalibrator::Fit(std::span<co
                                                                     std::span<const double> y,
                                                                     std::span<const double> w) {
   RETURN_IF_ERROR(CheckBinarySample(p, y, w));  // which implies IsotonicRegression's checks
-  auto [x, fitted] = FitChecked(p, y, w, {});
+  auto [x, fitted] = FitChecked(p, y, w, {}, std::pair(0.0, 1.0));
   return std::make_unique<IsotonicCalibrator>(Key(), std::move(x), std::move(fitted));
 }
 

@@ -15,9 +15,10 @@
 
 namespace truthbook::calibration::internal {
 
-// Passing a 64-byte vector by value is ABI-dependent without AVX-512 (GCC's -Wpsabi note).
-// Every function here that does is always inlined into one compiled for its lane width, so no
-// such call is ever made; a caller's own function (or lambda) of lanes must be too.
+// Returning a 64-byte vector is ABI-dependent without AVX-512 (GCC's -Wpsabi warning). Every
+// function here that does is always inlined into one compiled for its lane width, so no such
+// call is ever made; a caller's own function (or lambda) of lanes must be too. Lanes are taken
+// by const reference: GCC notes a by-value one whatever the pragmas say.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 
@@ -64,7 +65,7 @@ template <typename V>
 
 // Stores the lanes of `lanes` below n at v[i], v[i + 1], ...
 template <typename V>
-[[gnu::always_inline]] inline void StoreLanes(V lanes, double* v, size_t i, size_t n) {
+[[gnu::always_inline]] inline void StoreLanes(const V& lanes, double* v, size_t i, size_t n) {
   if (i + kLanesOf<V> <= n) {
     __builtin_memcpy(v + i, &lanes, sizeof(V));
   } else {
@@ -79,13 +80,13 @@ template <typename V>
 
 // Each lane clamped to [lo, hi], as std::clamp (NaN stays NaN).
 template <typename V>
-[[gnu::always_inline]] inline V Clamp(V x, double lo, double hi) {
-  x = x < lo ? Broadcast<V>(lo) : x;
-  return x > hi ? Broadcast<V>(hi) : x;
+[[gnu::always_inline]] inline V Clamp(const V& x, double lo, double hi) {
+  const V above_lo = x < lo ? Broadcast<V>(lo) : x;
+  return above_lo > hi ? Broadcast<V>(hi) : above_lo;
 }
 
 template <typename V>
-[[gnu::always_inline]] inline V Abs(V x) {
+[[gnu::always_inline]] inline V Abs(const V& x) {
   using Mask = MaskOf<V>;
   return (V)((Mask)x & ~(Mask{} + std::numeric_limits<int64_t>::min()));
 }
@@ -93,7 +94,7 @@ template <typename V>
 // e^x for x <= 0 (fdlibm's e_exp.c kernel: error below 1 ulp). x below -708 is taken as -708
 // (e^-708 = 3.3e-308, the result stays a normal number); NaN gives NaN.
 template <typename V>
-[[gnu::always_inline]] inline V ExpNonPositive(V x) {
+[[gnu::always_inline]] inline V ExpNonPositive(const V& exponent) {
   constexpr double kInvLn2 = 1.44269504088896338700e+00;
   constexpr double kLn2Hi = 6.93147180369123816490e-01;  // 32 bits: k * kLn2Hi is exact
   constexpr double kLn2Lo = 1.90821492927058770002e-10;
@@ -105,7 +106,7 @@ template <typename V>
   // Adding 1.5 * 2^52 rounds to an integer, which then sits in the low mantissa bits.
   constexpr double kShifter = 0x1.8p52;
   using Mask = MaskOf<V>;
-  x = x < -708.0 ? Broadcast<V>(-708.0) : x;
+  const V x = exponent < -708.0 ? Broadcast<V>(-708.0) : exponent;
   const V shifted = x * kInvLn2 + kShifter;
   const V k = shifted - kShifter;  // x / ln 2 rounded to an integer
   const V hi = x - k * kLn2Hi;
@@ -129,7 +130,7 @@ constexpr double kSqrt2 = 1.41421356237309514547e+00;
 // fdlibm's log kernel: ln(1 + f) + k ln 2 + c for f in [sqrt(2)/2 - 1, sqrt(2) - 1], with c a
 // small correction (e_log.c and s_log1p.c). Error below 1 ulp.
 template <typename V>
-[[gnu::always_inline]] inline V LogKernel(V f, V k, V c) {
+[[gnu::always_inline]] inline V LogKernel(const V& f, const V& k, const V& c) {
   constexpr double kLg1 = 6.666666666666735130e-01;
   constexpr double kLg2 = 3.999999999940941908e-01;
   constexpr double kLg3 = 2.857142874366239149e-01;
@@ -149,7 +150,7 @@ template <typename V>
 
 // ln(1 + x) for x in [0, 1] (fdlibm's s_log1p.c on this range: error below 1 ulp).
 template <typename V>
-[[gnu::always_inline]] inline V Log1pUnit(V x) {
+[[gnu::always_inline]] inline V Log1pUnit(const V& x) {
   using namespace lane_math_detail;
   const V u = 1.0 + x;              // in [1, 2]; u - 1 is exact
   const V c = (x - (u - 1.0)) / u;  // what rounding 1 + x lost, relative to u
@@ -159,7 +160,7 @@ template <typename V>
 
 // ln x for a positive normal x (fdlibm's e_log.c: error below 1 ulp).
 template <typename V>
-[[gnu::always_inline]] inline V LogPositive(V x) {
+[[gnu::always_inline]] inline V LogPositive(const V& x) {
   using namespace lane_math_detail;
   using Mask = MaskOf<V>;
   constexpr int64_t kMantissa = (int64_t{1} << 52) - 1;
@@ -209,7 +210,8 @@ class ReproducibleSum {
     }
   }
 
-  [[gnu::always_inline]] void Add(V terms) {
+  [[gnu::always_inline]] void Add(const V& added) {
+    V terms = added;
     for (int fold = 0; fold < kFolds; ++fold) {
       const V anchored = terms + anchor_[fold];
       // Modulo 2^64; Total() takes the anchor's own bits off once per term.

@@ -108,11 +108,11 @@ TEST_F(LaneMathTest, EveryLaneGivesTheScalarBits) {
   const Vec args = Spread(0, 1, 1003, 5);  // not a multiple of any lane count
   // Functions of lanes must be inlined into the caller compiled for their width (lane_math.h).
   ExpectEveryLaneGivesTheScalarBits(
-      args, [](auto v) __attribute__((always_inline)) { return ExpNonPositive(-30 * v); });
+      args, [](const auto& v) __attribute__((always_inline)) { return ExpNonPositive(-30 * v); });
   ExpectEveryLaneGivesTheScalarBits(
-      args, [](auto v) __attribute__((always_inline)) { return Log1pUnit(v); });
+      args, [](const auto& v) __attribute__((always_inline)) { return Log1pUnit(v); });
   ExpectEveryLaneGivesTheScalarBits(
-      args, [](auto v) __attribute__((always_inline)) { return LogPositive(v + 1e-9); });
+      args, [](const auto& v) __attribute__((always_inline)) { return LogPositive(v + 1e-9); });
 }
 
 class ReproducibleSumTest : public ::testing::Test {
