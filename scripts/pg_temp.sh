@@ -12,7 +12,8 @@ bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
 # Runs "$@" as the cluster's owner.
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    su postgres -s /bin/sh -c "$(printf '%q ' "$@")"
+    # From /, which the owner can enter (the caller's directory may be private).
+    (cd / && su postgres -s /bin/sh -c "$(printf '%q ' "$@")")
   else
     "$@"
   fi
