@@ -61,12 +61,19 @@ Status CheckBinarySample(std::span<const double> p, std::span<const double> y,
   if (p.empty()) return InvalidArgument("p: must not be empty");
   RETURN_IF_ERROR(internal::CheckSameSize("y", y.size(), "p", p.size()));
   if (!w.empty()) RETURN_IF_ERROR(internal::CheckSameSize("w", w.size(), "p", p.size()));
-  if (const size_t i = internal::FirstWhereNot(p, [](double v) { return (v >= 0) & (v <= 1); });
-      i < p.size()) {
+  using internal::Lanes;
+  const Lanes flagged = internal::Broadcast<Lanes>(1);
+  // NaN fails both comparisons, so it is flagged.
+  const auto outside_unit_interval = [&](const Lanes& v) {
+    return v >= 0.0 ? (v <= 1.0 ? Lanes{} : flagged) : flagged;
+  };
+  if (const size_t i = internal::FirstFlagged(p, outside_unit_interval); i < p.size()) {
     return InvalidArgument("p[" + std::to_string(i) + "]: must be in [0, 1]");
   }
-  if (const size_t i = internal::FirstWhereNot(y, [](double v) { return (v == 0) | (v == 1); });
-      i < y.size()) {
+  const auto not_binary = [&](const Lanes& v) {
+    return v == 0.0 ? Lanes{} : (v == 1.0 ? Lanes{} : flagged);
+  };
+  if (const size_t i = internal::FirstFlagged(y, not_binary); i < y.size()) {
     return InvalidArgument("y[" + std::to_string(i) + "]: must be 0 or 1");
   }
   return internal::CheckWeights(w, "p", p.size());

@@ -223,8 +223,9 @@ Status CheckWeights(std::span<const double> w, std::string_view reference_name, 
 
 Status CheckFinite(std::string_view name, std::span<const double> x) {
   // |v| <= max is false for infinities and NaN.
-  const size_t i =
-      FirstWhereNot(x, [](double v) { return std::abs(v) <= std::numeric_limits<double>::max(); });
+  const size_t i = FirstFlagged(x, [](const Lanes& v) {
+    return Abs(v) <= std::numeric_limits<double>::max() ? Lanes{} : Broadcast<Lanes>(1);
+  });
   if (i == x.size()) return Status::Ok();
   return InvalidArgument(std::string(name) + "[" + std::to_string(i) + "]: must be finite");
 }

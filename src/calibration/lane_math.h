@@ -54,11 +54,14 @@ inline constexpr size_t kLanesOf = sizeof(V) / sizeof(double);
 // REQUIRES: i < n.
 template <typename V>
 [[gnu::always_inline]] inline V LoadLanes(const double* v, size_t i, size_t n) {
-  V lanes{};
+  V lanes;
   if (i + kLanesOf<V> <= n) {
     __builtin_memcpy(&lanes, v + i, sizeof(V));
   } else {
-    for (size_t l = 0; i + l < n; ++l) lanes[l] = v[i + l];
+    // Through an array, so that the full loads above stay plain register loads.
+    double tail[kLanesOf<V>] = {};
+    for (size_t l = 0; i + l < n; ++l) tail[l] = v[i + l];
+    __builtin_memcpy(&lanes, tail, sizeof(V));
   }
   return lanes;
 }
