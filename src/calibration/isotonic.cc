@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <cstddef>
@@ -9,7 +10,6 @@
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -35,24 +35,44 @@ struct Thresholds {
   internal::ScratchArray<double> w;
 };
 
-// One observation, and one of unit weight (the common case: 16 bytes to move, not 24).
+// One observation; one of unit weight (16 bytes to move, not 24); and one of unit weight from
+// a binary sample, x in [0, 1] and y 0 or 1 (8 bytes: x's bits, which order like x for x >= 0,
+// shifted left and y in the lowest bit, so that the integer order is the (x, y) order).
 struct Point {
   double x;
   double y;
   double w;
+
+  double X() const { return x; }
+  double Y() const { return y; }
+  double W() const { return w; }
 };
 struct UnitPoint {
   double x;
   double y;
-  static constexpr double w = 1;
+
+  double X() const { return x; }
+  double Y() const { return y; }
+  static constexpr double W() { return 1; }
+};
+struct BinaryPoint {
+  uint64_t key;
+
+  double X() const { return std::bit_cast<double>(key >> 1); }
+  double Y() const { return static_cast<double>(key & 1); }
+  static constexpr double W() { return 1; }
 };
 
 // The canonical order: by x, then y, then w.
 template <typename P>
 bool PointLess(const P& a, const P& b) {
-  if (a.x != b.x) return a.x < b.x;
-  if (a.y != b.y) return a.y < b.y;
-  return a.w < b.w;
+  if constexpr (std::is_same_v<P, BinaryPoint>) {
+    return a.key < b.key;
+  } else {
+    if (a.X() != b.X()) return a.X() < b.X();
+    if (a.Y() != b.Y()) return a.Y() < b.Y();
+    return a.W() < b.W();
+  }
 }
 
 // Observation i of positive weight as a P; adding +0 turns -0 into +0, so that equal keys are
@@ -60,7 +80,9 @@ bool PointLess(const P& a, const P& b) {
 template <typename P>
 P MakePoint(std::span<const double> x, std::span<const double> y, std::span<const double> w,
             size_t i) {
-  if constexpr (std::is_same_v<P, UnitPoint>) {
+  if constexpr (std::is_same_v<P, BinaryPoint>) {
+    return {std::bit_cast<uint64_t>(x[i] + 0.0) << 1 | (y[i] > 0 ? 1 : 0)};
+  } else if constexpr (std::is_same_v<P, UnitPoint>) {
     return {x[i] + 0.0, y[i] + 0.0};
   } else {
     return {x[i] + 0.0, y[i] + 0.0, w.empty() ? 1.0 : w[i]};
@@ -84,7 +106,7 @@ class TieMerger {
     if (begin == end) return;
     if (!started_) {
       started_ = true;
-      x_ = begin->x;
+      x_ = begin->X();
     }
     // The run in locals: stores into the arrays cannot then be taken to alias it.
     double x = x_;
@@ -95,16 +117,16 @@ class TieMerger {
     double* const ys = merged_.y.data();
     double* const ws = merged_.w.data();
     for (const P* point = begin; point < end; ++point) {
-      if (point->x - x >= kTieResolution) {
+      if (point->X() - x >= kTieResolution) {
         xs[size] = x;
         ws[size] = sum_w;
         ys[size++] = sum_wy;  // divided by sum_w in Finish, many at a time
-        x = point->x;
+        x = point->X();
         sum_w = 0;
         sum_wy = 0;
       }
-      sum_w += point->w;
-      sum_wy += point->y * point->w;
+      sum_w += point->W();
+      sum_wy += point->Y() * point->W();
     }
     x_ = x;
     sum_w_ = sum_w;
@@ -205,7 +227,7 @@ void BucketSort(std::span<const double> x, std::span<const double> y, std::span<
     const size_t size = static_cast<size_t>(end - begin);
     cell_ends.fill(0);
     for (size_t k = 0; k < size; ++k) {
-      cell_of[k] = static_cast<uint16_t>(cell(begin[k].x) & (kCellsPerBucket - 1));
+      cell_of[k] = static_cast<uint16_t>(cell(begin[k].X()) & (kCellsPerBucket - 1));
       ++cell_ends[cell_of[k] + 1];
     }
     uint32_t most = 0;
@@ -232,18 +254,21 @@ void BucketSort(std::span<const double> x, std::span<const double> y, std::span<
 }
 
 // The observations of positive weight sorted by (x, y, w) and their tied x merged (scikit-learn
-// _make_unique). The same multiset of (x, y, w) gives the same bits in any order. `range`, if
-// given, holds every x (probabilities: [0, 1]); else it is computed.
+// _make_unique). The same multiset of (x, y, w) gives the same bits in any order.
+// `binary_sample`: the caller has checked that every x is in [0, 1] and every y is 0 or 1.
 // REQUIRES: y and w (if not empty) have x's size; no NaN; w has a positive entry.
 Thresholds SortedTies(std::span<const double> x, std::span<const double> y,
-                      std::span<const double> w, std::optional<std::pair<double, double>> range) {
+                      std::span<const double> w, bool binary_sample) {
   TieMerger merger(x.size());
   if (x.size() >= kBucketSortMinimum && x.size() < (size_t{1} << 32)) {
-    if (!range) range = internal::Range(x);
-    if (w.empty()) {
-      BucketSort<UnitPoint>(x, y, w, *range, merger);
+    const std::pair<double, double> range =
+        binary_sample ? std::pair(0.0, 1.0) : internal::Range(x);
+    if (!w.empty()) {
+      BucketSort<Point>(x, y, w, range, merger);
+    } else if (binary_sample) {
+      BucketSort<BinaryPoint>(x, y, w, range, merger);
     } else {
-      BucketSort<Point>(x, y, w, *range, merger);
+      BucketSort<UnitPoint>(x, y, w, range, merger);
     }
     return merger.Finish();
   }
@@ -475,11 +500,14 @@ void PoolAdjacentViolators(std::span<double> y, std::span<double> w) {
 
 namespace {
 
-// IsotonicRegression::Fit on checked input: the thresholds' x and y. `range` as SortedTies.
-std::pair<std::vector<double>, std::vector<double>> FitChecked(
-    std::span<const double> x, std::span<const double> y, std::span<const double> w,
-    const IsotonicOptions& options, std::optional<std::pair<double, double>> range) {
-  Thresholds t = SortedTies(x, y, w, range);
+// IsotonicRegression::Fit on checked input: the thresholds' x and y. `binary_sample` as
+// SortedTies.
+std::pair<std::vector<double>, std::vector<double>> FitChecked(std::span<const double> x,
+                                                               std::span<const double> y,
+                                                               std::span<const double> w,
+                                                               const IsotonicOptions& options,
+                                                               bool binary_sample) {
+  Thresholds t = SortedTies(x, y, w, binary_sample);
   const double lo = options.y_min.value_or(-std::numeric_limits<double>::infinity());
   const double hi = options.y_max.value_or(std::numeric_limits<double>::infinity());
   if (options.increasing) {
@@ -511,7 +539,7 @@ Result<IsotonicRegression> IsotonicRegression::Fit(std::span<const double> x,
   if (options.y_min && options.y_max && *options.y_min > *options.y_max) {
     return InvalidArgument("y_min: must be <= y_max");
   }
-  auto [xs, ys] = FitChecked(x, y, w, options, std::nullopt);
+  auto [xs, ys] = FitChecked(x, y, w, options, /*binary_sample=*/false);
   return IsotonicRegression(std::move(xs), std::move(ys), options.out_of_bounds);
 }
 
@@ -526,7 +554,7 @@ Result<std::unique_ptr<IsotonicCalibrator>> IsotonicCalibrator::Fit(std::span<co
                                                                     std::span<const double> y,
                                                                     std::span<const double> w) {
   RETURN_IF_ERROR(CheckBinarySample(p, y, w));  // which implies IsotonicRegression's checks
-  auto [x, fitted] = FitChecked(p, y, w, {}, std::pair(0.0, 1.0));
+  auto [x, fitted] = FitChecked(p, y, w, {}, /*binary_sample=*/true);
   return std::make_unique<IsotonicCalibrator>(Key(), std::move(x), std::move(fitted));
 }
 

@@ -362,6 +362,25 @@ TEST_F(IsotonicTest, CalibratorIsTheRegressionOfOutcomesOnProbabilities) {
   EXPECT_TRUE(std::isnan((*c)->Apply(kNaN)));
 }
 
+TEST_F(IsotonicTest, LargeCalibratorFitIsTheRegressionFitToTheBit) {
+  // The calibrator sorts its checked binary sample in a packed form; the regression, which
+  // takes any y, does not. Both must give the same thresholds, ends and ties included.
+  std::mt19937_64 rng(15);
+  std::uniform_real_distribution<double> unit(0, 1);
+  Vec p, y;
+  for (int i = 0; i < 20000; ++i) {
+    const double u = unit(rng);
+    p.push_back(i % 5 == 0 ? std::round(u * 50) / 50 : i % 97 == 0 ? 0.0 : i % 89 == 0 ? 1.0 : u);
+    y.push_back(unit(rng) < p.back() ? 1 : 0);
+  }
+  p[7] = -0.0;
+  Result<std::unique_ptr<IsotonicCalibrator>> calibrator = IsotonicCalibrator::Fit(p, y, {});
+  ASSERT_TRUE(calibrator.ok()) << calibrator.status().ToString();
+  const IsotonicRegression regression = FitOk(p, y);
+  EXPECT_EQ((*calibrator)->x_thresholds(), regression.x_thresholds());
+  EXPECT_EQ((*calibrator)->y_thresholds(), regression.y_thresholds());
+}
+
 TEST_F(IsotonicTest, CalibratorRefusesNonBinaryOutcomes) {
   ExpectInvalid(IsotonicCalibrator::Fit(Vec{0.1, 0.2}, Vec{0, 2}, {}), "y[1]: must be 0 or 1");
 }
