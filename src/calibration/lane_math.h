@@ -1,9 +1,10 @@
-// Two-lane double vectors for the fits' hot loops, the elementary functions those loops need
-// (e^x for x <= 0, ln(1 + x) on [0, 1], ln x), and a sum that does not depend on the order of
-// its terms. Everything is plain IEEE-754 double arithmetic (no FMA, no table, no library
-// call), so one input gives the same bits in either lane, on any build and any machine: a fit
-// computed with them can be refitted bit-identically elsewhere. Pure functions and value
-// types; safe from any thread.
+// Double vectors of two or eight lanes for the fits' hot loops (RunOnLanes picks the width),
+// the elementary functions those loops need (e^x for x <= 0, ln(1 + x) on [0, 1], ln x), and a
+// sum that does not depend on the order of its terms. Everything is plain IEEE-754 double
+// arithmetic (no table, no library call; the build is ISO C++, which does not fuse a·b + c), so
+// one input gives the same bits in every lane, at either width and on any machine: a fit
+// computed with them can be refitted bit-identically elsewhere. Pure functions and value types;
+// safe from any thread, except SetWideLanesAllowed (tests only).
 #pragma once
 
 #include <algorithm>
