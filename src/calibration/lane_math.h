@@ -1,10 +1,9 @@
 // Double vectors of two or eight lanes for the fits' hot loops (RunOnLanes picks the width),
-// the elementary functions those loops need (e^x for x <= 0, ln(1 + x) on [0, 1], ln x), and a
-// sum that does not depend on the order of its terms. Everything is plain IEEE-754 double
-// arithmetic (no table, no library call; the build is ISO C++, which does not fuse a·b + c), so
-// one input gives the same bits in every lane, at either width and on any machine: a fit
-// computed with them can be refitted bit-identically elsewhere. Pure functions and value types;
-// safe from any thread, except SetWideLanesAllowed (tests only).
+// e^x for x <= 0, ln(1 + x) on [0, 1] and ln x on them, and a sum whose bits do not depend on
+// the order of its terms. All plain IEEE-754 arithmetic (no table, no library call; ISO C++
+// does not fuse a·b + c), so every lane, width and machine gives the same bits, and a fit can be
+// refitted bit-identically elsewhere. Pure functions and value types; safe from any thread
+// (SetWideLanesAllowed, for tests, excepted).
 #pragma once
 
 #include <algorithm>

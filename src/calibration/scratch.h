@@ -1,12 +1,9 @@
-// Memory for the fits' large temporary arrays, recycled within a thread. A fit needs tens of MB
-// of scratch (a 1M-sample isotonic fit ~45 MB), and every fresh page costs a fault: ~0.5 ms
-// per MB on the VMs measured (docs/BENCHMARKS.md), often more than the work done on the page.
-// A calibration job fits many calibrators one after another (folds, segments, methods), so a
-// thread keeps the blocks of at least kMinScratchCacheBytes that it frees, up to
-// kMaxScratchCacheBytes, and serves its next large arrays from them. Smaller arrays and
-// blocks beyond the cap go to and come from the heap as usual.
-// Thread-safety: each thread has its own cache; an array may be freed on another thread than
-// the one that allocated it (its block then joins that thread's cache).
+// Scratch memory for the fits' large temporary arrays, recycled within a thread: a fresh page
+// costs a fault (~0.5 ms per MB on the VMs measured, docs/BENCHMARKS.md), often more than the
+// work on it, and a calibration job fits many calibrators in a row. A thread keeps the blocks
+// of >= kMinScratchCacheBytes it frees, up to kMaxScratchCacheBytes, for its next arrays.
+// Thread-safety: each thread has its own cache; an array may be freed on another thread (its
+// block then joins that thread's cache).
 #pragma once
 
 #include <cstddef>
