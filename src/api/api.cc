@@ -363,7 +363,9 @@ HttpResponse Api::Health() {
 
 // The seed's block (running, next_calibration, next_grading) plus each job's last run.
 json Api::SchedulerHealth() {
-  json block = {{"running", false}, {"next_calibration", nullptr}, {"next_grading", nullptr},
+  json block = {{"running", false},
+                {"next_calibration", nullptr},
+                {"next_grading", nullptr},
                 {"last_runs", json::object()}};
   if (jobs_ == nullptr) return block;
   block["running"] = jobs_->running();

@@ -11,8 +11,8 @@
 #include "service/calibration_service.h"
 #include "service/grading_service.h"
 #include "service/job_control.h"
-#include "service/rollup_service.h"
 #include "service/requests.h"
+#include "service/rollup_service.h"
 #include "service/sim_run_service.h"
 
 namespace truthbook::api {

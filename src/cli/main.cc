@@ -2,6 +2,7 @@
 // the services and the HTTP server, wait for SIGINT/SIGTERM; or run a pure tool (odds, calib,
 // cron) and print its answer (text, or one JSON document with --json). Usage errors exit 2.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
@@ -13,7 +14,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "api/api.h"
@@ -180,30 +180,38 @@ int main(int argc, char** argv) {
   scheduler_options.instance = "truthbook-" + std::to_string(::getpid());
   int retention_days = 0;
   int grace_minutes = 360;
-  serve->add_option("--calibration-schedule", job_settings.calibration_schedule,
-                    "Cron (UTC) of the calibration job")
+  serve
+      ->add_option("--calibration-schedule", job_settings.calibration_schedule,
+                   "Cron (UTC) of the calibration job")
       ->capture_default_str();
-  serve->add_option("--calibration-training-days", job_settings.calibration.training_days,
-                    "The calibration job trains on this many days of graded publishes")
+  serve
+      ->add_option("--calibration-training-days", job_settings.calibration.training_days,
+                   "The calibration job trains on this many days of graded publishes")
       ->capture_default_str()
       ->check(CLI::Range(1, 3650));
-  serve->add_option("--calibration-method", job_settings.calibration.method,
-                    "isotonic|platt|temperature|beta")
+  serve
+      ->add_option("--calibration-method", job_settings.calibration.method,
+                   "isotonic|platt|temperature|beta")
       ->capture_default_str();
-  serve->add_option("--grading-schedule", job_settings.grading_schedule,
-                    "Cron (UTC) of the grading job (grade-all-pending, then rollups)")
+  serve
+      ->add_option("--grading-schedule", job_settings.grading_schedule,
+                   "Cron (UTC) of the grading job (grade-all-pending, then rollups)")
       ->capture_default_str();
-  serve->add_option("--rollups-schedule", job_settings.rollups_schedule,
-                    "Cron (UTC) of the rollups refresh")
+  serve
+      ->add_option("--rollups-schedule", job_settings.rollups_schedule,
+                   "Cron (UTC) of the rollups refresh")
       ->capture_default_str();
-  serve->add_option("--retention-schedule", job_settings.retention_schedule,
-                    "Cron (UTC) of snapshot retention cleanup")
+  serve
+      ->add_option("--retention-schedule", job_settings.retention_schedule,
+                   "Cron (UTC) of snapshot retention cleanup")
       ->capture_default_str();
-  serve->add_option("--snapshot-retention-days", retention_days,
-                    "Enable the retention job: delete unreferenced odds snapshots older than this")
+  serve
+      ->add_option("--snapshot-retention-days", retention_days,
+                   "Enable the retention job: delete unreferenced odds snapshots older than this")
       ->check(CLI::Range(1, 36500));
-  serve->add_option("--scheduler-grace-minutes", grace_minutes,
-                    "A slot missed by at most this much runs once at start-up")
+  serve
+      ->add_option("--scheduler-grace-minutes", grace_minutes,
+                   "A slot missed by at most this much runs once at start-up")
       ->capture_default_str()
       ->check(CLI::Range(0, 60 * 24 * 31));
 

@@ -12,8 +12,8 @@ namespace {
 using nlohmann::json;
 
 json RollupSummary(const service::RollupRefreshReport& r) {
-  return {{"days", r.days}, {"rows", r.rows}, {"watermark", r.watermark},
-          {"elapsed_ms", r.elapsed_ms}};
+  return {
+      {"days", r.days}, {"rows", r.rows}, {"watermark", r.watermark}, {"elapsed_ms", r.elapsed_ms}};
 }
 
 }  // namespace
@@ -35,17 +35,17 @@ std::vector<Job> StandardJobs(service::Context ctx, const JobSettings& settings)
                                 {"activated", r.activation.has_value()}}
                         .dump();
                   }});
-  jobs.push_back({kGradingJob, settings.grading_schedule, true,
-                  [grading, rollups]() -> Result<std::string> {
-                    ASSIGN_OR_RETURN(service::GradeAllReport graded, grading->GradeAllPending());
-                    ASSIGN_OR_RETURN(service::RollupRefreshReport refreshed, rollups->Refresh());
-                    return json{{"graded", graded.graded},
-                                {"superseding", graded.superseding},
-                                {"skipped", graded.skipped},
-                                {"elapsed_ms", graded.elapsed_ms},
-                                {"rollups", RollupSummary(refreshed)}}
-                        .dump();
-                  }});
+  jobs.push_back(
+      {kGradingJob, settings.grading_schedule, true, [grading, rollups]() -> Result<std::string> {
+         ASSIGN_OR_RETURN(service::GradeAllReport graded, grading->GradeAllPending());
+         ASSIGN_OR_RETURN(service::RollupRefreshReport refreshed, rollups->Refresh());
+         return json{{"graded", graded.graded},
+                     {"superseding", graded.superseding},
+                     {"skipped", graded.skipped},
+                     {"elapsed_ms", graded.elapsed_ms},
+                     {"rollups", RollupSummary(refreshed)}}
+             .dump();
+       }});
   jobs.push_back({kRollupsJob, settings.rollups_schedule, true, [rollups]() -> Result<std::string> {
                     ASSIGN_OR_RETURN(service::RollupRefreshReport r, rollups->Refresh());
                     return RollupSummary(r).dump();

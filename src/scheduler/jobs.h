@@ -17,12 +17,12 @@ namespace truthbook::scheduler {
 // Schedules (UTC cron) and parameters of the standard jobs; each default is noted.
 struct JobSettings {
   std::string calibration_schedule = "0 3 * * 0";  // Sundays 03:00
-  service::CalibrationJobRequest calibration;     // 30 training days, isotonic, gates
+  service::CalibrationJobRequest calibration;      // 30 training days, isotonic, gates
   std::string grading_schedule = "0 4 * * *";      // daily 04:00
   service::GradingOptions grading;
   std::string rollups_schedule = "30 4 * * *";  // daily 04:30, after grading
   std::string retention_schedule = "0 5 * * *";
-  bool retention_enabled = false;               // off: deleting snapshots is opt-in
+  bool retention_enabled = false;  // off: deleting snapshots is opt-in
   std::chrono::days retention{90};
 };
 

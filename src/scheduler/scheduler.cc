@@ -45,8 +45,9 @@ Scheduler::~Scheduler() {
 
 Result<std::optional<store::JobRun>> Scheduler::Claim(Entry& entry, std::string slot,
                                                       std::string trigger) {
-  store::JobRun run{entry.job.name, std::move(slot),  std::move(trigger), "running",
-                    options_.instance, clock_.Now(), std::nullopt, std::nullopt, "{}"};
+  store::JobRun run{entry.job.name, std::move(slot),   std::move(trigger),
+                    "running",      options_.instance, clock_.Now(),
+                    std::nullopt,   std::nullopt,      "{}"};
   Status claimed = store_.Write([&](store::WriteTxn& txn) { return txn.InsertJobRun(run); });
   if (claimed.code() == StatusCode::kAlreadyExists) return std::optional<store::JobRun>();
   RETURN_IF_ERROR(claimed);
@@ -91,8 +92,9 @@ Result<std::vector<store::JobRun>> Scheduler::TickJob(Entry& entry, TimePoint no
           {"reason", "no server ran it within the grace window"},
           {"grace_seconds",
            std::chrono::duration_cast<std::chrono::seconds>(options_.grace).count()}};
-      store::JobRun missed{entry.job.name, SlotName(first), "scheduled", "missed",
-                           options_.instance, now, now, 0, summary.dump()};
+      store::JobRun missed{
+          entry.job.name, SlotName(first), "scheduled", "missed", options_.instance, now, now, 0,
+          summary.dump()};
       Status s = store_.Write([&](store::WriteTxn& txn) { return txn.InsertJobRun(missed); });
       if (s.ok()) {
         out.push_back(std::move(missed));
@@ -107,8 +109,7 @@ Result<std::vector<store::JobRun>> Scheduler::TickJob(Entry& entry, TimePoint no
     for (TimePoint t = from; t <= now; t = entry.cron.Next(t)) latest = t;
     if (latest) {
       const char* trigger = now - *latest > options_.late_after ? "catch_up" : "scheduled";
-      ASSIGN_OR_RETURN(std::optional<store::JobRun> run,
-                       Claim(entry, SlotName(*latest), trigger));
+      ASSIGN_OR_RETURN(std::optional<store::JobRun> run, Claim(entry, SlotName(*latest), trigger));
       if (run) out.push_back(*std::move(run));
     }
     next = entry.cron.Next(now);

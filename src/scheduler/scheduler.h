@@ -102,9 +102,9 @@ class Scheduler final : public service::JobControl {
   std::mutex run_mu_;  // held while a job runs: one job at a time
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  bool started_ = false;    // guarded by mu_
-  bool stopping_ = false;   // guarded by mu_
-  bool loop_done_ = false;  // guarded by mu_
+  bool started_ = false;           // guarded by mu_
+  bool stopping_ = false;          // guarded by mu_
+  bool loop_done_ = false;         // guarded by mu_
   std::vector<std::string> soon_;  // jobs asked for by RunSoon; guarded by mu_
   std::thread thread_;
 };

@@ -3,6 +3,7 @@
 #include "scheduler/scheduler.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <barrier>
@@ -10,7 +11,6 @@
 #include <map>
 #include <set>
 #include <thread>
-#include <unistd.h>
 
 #include "base/status_test_util.h"
 #include "base/time.h"
@@ -234,9 +234,9 @@ TEST_F(SchedulerTest, ManualRunsAreRecordedAsManualAndDisabledJobsOnlyRunByHand)
 }
 
 TEST_F(SchedulerTest, AFailingJobIsRecordedWithItsError) {
-  auto scheduler =
-      Make({Job{"calibration", "0 3 * * *", true,
-                []() -> Result<std::string> { return FailedPrecondition("nothing graded"); }}});
+  auto scheduler = Make({Job{"calibration", "0 3 * * *", true, []() -> Result<std::string> {
+                               return FailedPrecondition("nothing graded");
+                             }}});
   clock_.Set(At("2026-01-01T03:00:00Z"));
   ASSERT_OK(scheduler->Tick());
   std::vector<store::JobRun> rows = Runs("calibration");
@@ -252,9 +252,9 @@ TEST_F(SchedulerTest, RefusesBadSchedulesAndRepeatedNames) {
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(bad.status().message().starts_with("jobs[grading].schedule: hour:"))
       << bad.status().message();
-  auto twice = Scheduler::Create(*store_, clock_, ids_,
-                                 {Counting("grading", "0 4 * * *"), Counting("grading", "0 5 * * *")},
-                                 {});
+  auto twice =
+      Scheduler::Create(*store_, clock_, ids_,
+                        {Counting("grading", "0 4 * * *"), Counting("grading", "0 5 * * *")}, {});
   EXPECT_EQ(twice.status().code(), StatusCode::kInvalidArgument);
 }
 

@@ -18,8 +18,8 @@ struct JobInfo {
   std::string name;
   std::string schedule;  // cron expression (UTC)
   bool enabled = true;
-  std::optional<TimePoint> next_run;        // unset when disabled
-  std::optional<store::JobRun> last_run;    // the latest run of any trigger
+  std::optional<TimePoint> next_run;      // unset when disabled
+  std::optional<store::JobRun> last_run;  // the latest run of any trigger
 };
 
 class JobControl {

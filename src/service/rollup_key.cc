@@ -92,8 +92,9 @@ std::string RollupKey::ToString() const {
 }
 
 bool RollupKey::Materialized() const {
-  const auto fixed = std::count_if(values.begin(), values.end(),
-                                   [](const std::optional<std::string>& v) { return v.has_value(); });
+  const auto fixed =
+      std::count_if(values.begin(), values.end(),
+                    [](const std::optional<std::string>& v) { return v.has_value(); });
   if (fixed <= 2) return true;
   return fixed == 3 && value(RollupDim::kSport) && value(RollupDim::kTier) &&
          value(RollupDim::kMarket);
@@ -129,7 +130,8 @@ Result<RollupKey> ParseRollupKey(std::string_view text) {
       return InvalidArgument("rollup_key: unknown dimension \"" + std::string(name) +
                              "\" (sport, league, tier, market, channel, book, window)");
     }
-    std::optional<std::string>& slot = key.values[static_cast<size_t>(dim - kRollupDimNames.begin())];
+    std::optional<std::string>& slot =
+        key.values[static_cast<size_t>(dim - kRollupDimNames.begin())];
     if (slot) return InvalidArgument("rollup_key: " + std::string(name) + " appears twice");
     ASSIGN_OR_RETURN(slot, Unescape(value, part));
   }
