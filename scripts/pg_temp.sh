@@ -4,6 +4,8 @@
 #                                 on a Unix socket in that directory, and prints its libpq
 #                                 conninfo: host=DIR user=postgres dbname=postgres
 #   scripts/pg_temp.sh stop DIR   stops that cluster and removes DIR (DIR is the host= value)
+#   scripts/pg_temp.sh pause DIR  stops that cluster at once (as a crash would), keeping DIR
+#   scripts/pg_temp.sh resume DIR starts a paused cluster again, as it was
 # initdb refuses to run as root, so as root the cluster belongs to the `postgres` user (the
 # Debian `postgresql` package creates it). Extra server settings: PG_TEMP_OPTS="-c fsync=off".
 set -euo pipefail
@@ -19,6 +21,23 @@ as_owner() {
   fi
 }
 
+# Starts the cluster in $1 with the options it was created with.
+start_cluster() {
+  if ! as_owner "$bin/pg_ctl" -D "$1/data" -w -l "$1/log" -o "$(cat "$1/options")" start \
+      >/dev/null; then
+    cat "$1/log" >&2
+    return 1
+  fi
+}
+
+# The cluster directory named by $1 (a directory or a conninfo starting host=DIR).
+cluster_dir() {
+  local dir=${1:?usage: pg_temp.sh stop|pause|resume DIR}
+  case "$dir" in host=*) dir=${dir#host=}; dir=${dir%% *} ;; esac
+  [ -f "$dir/data/PG_VERSION" ] || { echo "pg_temp.sh: no cluster in $dir" >&2; exit 1; }
+  echo "$dir"
+}
+
 case "${1:-}" in
   start)
     dir=$(mktemp -d "${TMPDIR:-/tmp}/truthbook-pg.XXXXXX")
@@ -30,23 +49,28 @@ case "${1:-}" in
       rm -rf "$dir"
       exit 1
     fi
-    if ! as_owner "$bin/pg_ctl" -D "$dir/data" -w -l "$dir/log" \
-        -o "-k $dir -c listen_addresses='' ${PG_TEMP_OPTS:-}" start >/dev/null; then
-      cat "$dir/log" >&2
+    echo "-k $dir -c listen_addresses='' ${PG_TEMP_OPTS:-}" >"$dir/options"
+    if ! start_cluster "$dir"; then
       rm -rf "$dir"
       exit 1
     fi
     echo "host=$dir user=postgres dbname=postgres"
     ;;
   stop)
-    dir=${2:?usage: pg_temp.sh stop DIR}
-    case "$dir" in host=*) dir=${dir#host=}; dir=${dir%% *} ;; esac
-    [ -f "$dir/data/PG_VERSION" ] || { echo "pg_temp.sh: no cluster in $dir" >&2; exit 1; }
+    dir=$(cluster_dir "${2:-}")
     as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
     rm -rf "$dir"
     ;;
+  pause)
+    dir=$(cluster_dir "${2:-}")
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+    ;;
+  resume)
+    dir=$(cluster_dir "${2:-}")
+    start_cluster "$dir"
+    ;;
   *)
-    echo "usage: scripts/pg_temp.sh start | stop DIR" >&2
+    echo "usage: scripts/pg_temp.sh start | stop DIR | pause DIR | resume DIR" >&2
     exit 2
     ;;
 esac

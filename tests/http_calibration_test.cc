@@ -251,7 +251,8 @@ class HttpCalibrationTest : public ::testing::Test {
 };
 
 // A server on a copy of the database of one graded history, built once for the suite (1430
-// publishes take seconds under ASan) and stopped cleanly, so its SQLite file is complete.
+// publishes take seconds under ASan) and stopped cleanly, so its SQLite file is complete (and
+// a PostgreSQL database has no session left, as a template must not).
 class HttpCalibrationHistoryTest : public HttpCalibrationTest {
  protected:
   static void SetUpTestSuite() {
@@ -266,11 +267,7 @@ class HttpCalibrationHistoryTest : public HttpCalibrationTest {
 
   void SetUp() override {
     ASSERT_TRUE(history_built_) << "building the graded history failed";
-    for (const char* suffix : {"", "-wal"}) {
-      std::filesystem::path from = history_->db_path().string() + suffix;
-      if (!std::filesystem::exists(from)) continue;
-      std::filesystem::copy_file(from, server_.db_path().string() + suffix);
-    }
+    ASSERT_TRUE(server_.CopyDatabase(*history_));
     ASSERT_TRUE(server_.Start());
   }
 

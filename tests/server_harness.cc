@@ -19,6 +19,9 @@
 #include <sstream>
 #include <thread>
 
+#include "store/postgres/connection.h"
+#include "store/postgres/postgres_store.h"
+
 #ifndef TRUTHBOOK_BIN
 #error "define TRUTHBOOK_BIN as the path of the truthbook binary"
 #endif
@@ -184,8 +187,48 @@ ServerProcess::~ServerProcess() {
       << Log();
 }
 
+::testing::AssertionResult ServerProcess::UsePostgres() {
+  std::optional<std::string> server = PostgresServer();
+  if (!server) return ::testing::AssertionFailure() << kNoPostgres;
+  Result<std::unique_ptr<ScratchDatabase>> scratch = ScratchDatabase::Create(*server);
+  if (!scratch.ok()) return ::testing::AssertionFailure() << scratch.status().ToString();
+  scratch_ = std::move(*scratch);
+  db_ = scratch_->conninfo();
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult ServerProcess::CopyDatabase(const ServerProcess& other) {
+  if (other.scratch_ != nullptr) {
+    Result<std::unique_ptr<ScratchDatabase>> copy =
+        ScratchDatabase::Create(*PostgresServer(), other.scratch_->name());
+    if (!copy.ok()) return ::testing::AssertionFailure() << copy.status().ToString();
+    scratch_ = std::move(*copy);
+    db_ = scratch_->conninfo();
+    return ::testing::AssertionSuccess();
+  }
+  std::error_code error;
+  for (const char* suffix : {"", "-wal"}) {
+    std::filesystem::path from = other.db() + suffix;
+    if (!std::filesystem::exists(from)) continue;
+    std::filesystem::copy_file(from, db_path().string() + suffix, error);
+    if (error) return ::testing::AssertionFailure() << "copy " << from << ": " << error.message();
+  }
+  db_ = db_path().string();
+  return ::testing::AssertionSuccess();
+}
+
+bool ServerProcess::postgres() const { return store::postgres::PostgresStore::IsConninfo(db_); }
+
 ::testing::AssertionResult ServerProcess::Start() {
   if (pid_ > 0) return ::testing::AssertionFailure() << "server already running";
+  if (db_.empty()) {
+    const char* backend = std::getenv("TRUTHBOOK_TEST_BACKEND");
+    if (backend != nullptr && std::string_view(backend) == "postgresql") {
+      if (auto used = UsePostgres(); !used) return used;
+    } else {
+      db_ = db_path().string();
+    }
+  }
   // Another process may take the free port before the server binds it: then the server exits
   // at start-up and is started again on another port.
   ::testing::AssertionResult started = ::testing::AssertionFailure();
@@ -201,7 +244,7 @@ ServerProcess::~ServerProcess() {
   port_ = FreePort();
   if (port_ == 0) return ::testing::AssertionFailure() << Errno("no free port");
   std::string log_path = (dir() / "server.log").string();
-  std::vector<std::string> args = {TRUTHBOOK_BIN, "serve",     "--db",   db_path().string(),
+  std::vector<std::string> args = {TRUTHBOOK_BIN, "serve",     "--db",   db_,
                                    "--host",      "127.0.0.1", "--port", std::to_string(port_)};
   args.insert(args.end(), serve_flags_.begin(), serve_flags_.end());
   std::vector<char*> argv;
@@ -234,10 +277,11 @@ ServerProcess::~ServerProcess() {
              << Log();
     }
     HttpResult health = SendHttp(port_, "GET", "/api/calibration/health", "", {}, 2000);
-    // The database path tells our server from any other that took the port.
+    // The database tells our server from any other that took the port.
     json doc = health.Json();
     if (health.status == 200 && doc.is_object() && doc["database"].is_object() &&
-        doc["database"].value("path", "") == db_path().string()) {
+        doc["database"].value("path", "") ==
+            (postgres() ? store::postgres::RedactConninfo(db_) : db_)) {
       return ::testing::AssertionSuccess();
     }
     last_error = health.status != 0 ? "status " + std::to_string(health.status) : health.error;

@@ -1,8 +1,11 @@
 // Black-box test support: runs the real `truthbook serve` binary (TRUTHBOOK_BIN) on a free
 // loopback port with its own temporary directory and database, and talks to it over a tiny
-// blocking HTTP/1.1 client. Everything is bounded in time; nothing sleeps except the poll for
-// the server's start-up. Test-only; one ServerProcess per test (or fixture), driven from the
-// test thread (Request may be called from several threads at once).
+// blocking HTTP/1.1 client. The database is a SQLite file, or, when the environment has
+// TRUTHBOOK_TEST_BACKEND=postgresql, a scratch database on the TRUTHBOOK_PG server (CMake
+// registers every HTTP test a second time that way, as `postgresql.Suite.Test`). Everything is
+// bounded in time; nothing sleeps except the poll for the server's start-up. Test-only; one
+// ServerProcess per test (or fixture), driven from the test thread (Request may be called from
+// several threads at once).
 //
 // Usage, in a fixture:
 //   void SetUp() override { ASSERT_TRUE(server_.Start()); }
@@ -16,11 +19,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "pg_scratch.h"
 
 namespace truthbook::test_support {
 
@@ -72,8 +78,9 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
-  // Starts `truthbook serve --db DIR/t.db` on a free port and waits (bounded) until
-  // GET health answers 200. Its stdout and stderr go to DIR/server.log.
+  // Starts `truthbook serve --db DB` on a free port and waits (bounded) until GET health
+  // answers 200. Its stdout and stderr go to DIR/server.log. DB is the one chosen below, or
+  // else DIR/t.db, or a fresh scratch PostgreSQL database under TRUTHBOOK_TEST_BACKEND.
   ::testing::AssertionResult Start();
   // Sends `signal` and reaps the process (SIGKILL after a deadline if it does not exit);
   // returns its wait status (0 when it was not running).
@@ -83,6 +90,18 @@ class ServerProcess {
   bool running() const { return pid_ > 0; }
   // Replaces the extra serve flags of the next Start or Restart.
   void set_serve_flags(std::vector<std::string> flags) { serve_flags_ = std::move(flags); }
+
+  // Before the first Start: run on a fresh scratch database on the TRUTHBOOK_PG server (fails
+  // with kNoPostgres when it is unset).
+  ::testing::AssertionResult UsePostgres();
+  // Before the first Start: run on `db`, a --db value (e.g. another server's db(): several
+  // servers on one store).
+  void UseDatabase(std::string db) { db_ = std::move(db); }
+  // Before the first Start: run on a copy of the database of `other`, which is stopped.
+  ::testing::AssertionResult CopyDatabase(const ServerProcess& other);
+  // The --db value: the SQLite path or the PostgreSQL conninfo.
+  const std::string& db() const { return db_; }
+  bool postgres() const;
 
   uint16_t port() const { return port_; }
   std::filesystem::path db_path() const { return dir_.path() / "t.db"; }
@@ -111,6 +130,8 @@ class ServerProcess {
 
   TempDir dir_;
   std::vector<std::string> serve_flags_;
+  std::string db_;
+  std::unique_ptr<ScratchDatabase> scratch_;  // the PostgreSQL database this server owns
   pid_t pid_ = -1;
   uint16_t port_ = 0;
 };

@@ -28,6 +28,7 @@
 #include "scheduler/jobs.h"
 #include "scheduler/scheduler.h"
 #include "store/postgres/postgres_store.h"
+#include "store/postgres/schema.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
@@ -74,15 +75,28 @@ truthbook::Result<std::unique_ptr<truthbook::store::Store>> OpenStore(
   return std::unique_ptr<truthbook::store::Store>(std::move(store));
 }
 
-int InitDb(const std::string& db) {
+// Creates or migrates `db`; on PostgreSQL, then grants `app_role` (when set) what a server
+// needs (docs/DEPLOYMENT.md).
+int InitDb(const std::string& db, const std::string& app_role) {
+  using truthbook::store::postgres::PostgresStore;
+  if (!app_role.empty() && !PostgresStore::IsConninfo(db)) {
+    return UsageError("--grant-app-role: only a PostgreSQL database has roles");
+  }
   truthbook::SystemClock clock;
   auto store = OpenStore(db, clock,
                          [](const std::string& table) { std::cout << "table " << table << "\n"; });
-  if (!store.ok()) {
-    std::cerr << store.status().ToString() << "\n";
-    return 1;
+  Status granted = store.status();
+  if (store.ok() && !app_role.empty()) {
+    auto conn = truthbook::store::postgres::Connection::Open(db);
+    granted =
+        conn.ok() ? truthbook::store::postgres::GrantAppRole(**conn, app_role) : conn.status();
+  }
+  if (!granted.ok()) {
+    std::cerr << granted.ToString() << "\n";
+    return granted.code() == truthbook::StatusCode::kInvalidArgument ? kUsageError : 1;
   }
   std::cout << "database ready: " << (*store)->Location() << "\n";
+  if (!app_role.empty()) std::cout << "granted to " << app_role << "\n";
   return 0;
 }
 
@@ -217,6 +231,9 @@ int main(int argc, char** argv) {
 
   CLI::App* init_db = app.add_subcommand("init-db", "Create or migrate the database");
   init_db->add_option("--db", db, kDbHelp)->capture_default_str();
+  std::string app_role;
+  init_db->add_option("--grant-app-role", app_role,
+                      "PostgreSQL: grant this role what a server needs, and no edits");
 
   CLI::App* odds = app.add_subcommand("odds", "Price conversions and margin removal");
   odds->require_subcommand(1);
@@ -302,7 +319,7 @@ int main(int argc, char** argv) {
     scheduler_options.grace = std::chrono::minutes(grace_minutes);
     return Serve(db, http, options, job_settings, scheduler_options);
   }
-  if (*init_db) return InitDb(db);
+  if (*init_db) return InitDb(db, app_role);
   if (*convert) {
     for (const std::string& extra : convert->remaining()) {
       if (extra.starts_with("--")) return UsageError("odds convert: unknown option " + extra);

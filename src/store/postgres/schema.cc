@@ -1,5 +1,7 @@
 #include "store/postgres/schema.h"
 
+#include <algorithm>
+#include <cctype>
 #include <string>
 
 namespace truthbook::store::postgres {
@@ -306,9 +308,15 @@ CREATE INDEX job_runs_started ON job_runs (job, started_at);
 }
 
 Status MigrateLocked(Connection& conn, TimePoint now) {
-  RETURN_IF_ERROR(
-      conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
-                "name TEXT NOT NULL, applied_at BIGINT NOT NULL)"));
+  // The application role may not create tables (DEPLOYMENT.md): a current schema is only read.
+  static constexpr char kHasMigrations[] = "SELECT to_regclass('schema_migrations') IS NOT NULL";
+  Statement has = conn.Prepare(kHasMigrations);
+  ASSIGN_OR_RETURN(bool row, has.Step());
+  if (!row || !has.Bool(0)) {
+    RETURN_IF_ERROR(
+        conn.Exec("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, "
+                  "name TEXT NOT NULL, applied_at BIGINT NOT NULL)"));
+  }
   static constexpr char kCurrentVersion[] =
       "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
   static constexpr char kRecord[] =
@@ -339,6 +347,30 @@ const std::vector<Migration>& Migrations() {
       {5, "performance rollups and job runs", V5RollupsAndJobs()},
   };
   return *migrations;
+}
+
+Status GrantAppRole(Connection& conn, const std::string& role) {
+  const bool plain = !role.empty() && role.size() <= 63 && !std::isdigit(role[0]) &&
+                     std::all_of(role.begin(), role.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || std::isdigit(c) || c == '_';
+                     });
+  if (!plain) return InvalidArgument("app-role: expected a lower-case identifier, got " + role);
+  return conn.Exec("DO $$ BEGIN EXECUTE format('GRANT USAGE ON SCHEMA %I TO " + role +
+                   "', current_schema()); "
+                   "EXECUTE format('GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA %I TO " +
+                   role +
+                   "', current_schema()); "
+                   "EXECUTE format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA %I TO " +
+                   role +
+                   "', current_schema()); END $$;\n"
+                   "REVOKE INSERT ON schema_migrations FROM " +
+                   role +
+                   ";\n"
+                   "GRANT DELETE ON odds_snapshots, performance_rollups TO " +
+                   role +
+                   ";\n"
+                   "GRANT UPDATE ON job_runs, rollup_state TO " +
+                   role + ";\n");
 }
 
 const std::vector<std::string>& TableNames() {

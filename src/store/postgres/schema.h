@@ -38,6 +38,13 @@ inline constexpr int64_t kLedgerLockKey = 0x74625f6c65646772;     // "tb_ledgr"
 Status Migrate(Connection& conn, TimePoint now,
                const std::function<void(const std::string& table)>& on_table);
 
+// Grants `role` (an existing role, named as a plain lower-case identifier) what a truthbook
+// server needs on the current schema and nothing more: SELECT and INSERT on every table,
+// DELETE only where the store deletes (retention of odds snapshots, rebuilt rollup days),
+// UPDATE only on the operational tables that change (job_runs, rollup_state), and no TRUNCATE
+// or DDL. InvalidArgument for any other role name. See docs/DEPLOYMENT.md.
+Status GrantAppRole(Connection& conn, const std::string& role);
+
 // The names of every table, in creation order (for health counts).
 const std::vector<std::string>& TableNames();
 

@@ -1,0 +1,53 @@
+// Test support for PostgreSQL: the server under test (TRUTHBOOK_PG, a libpq conninfo) and a
+// scratch database on it that lives as long as its ScratchDatabase. Tests that need
+// PostgreSQL are skipped when TRUTHBOOK_PG is unset (scripts/test.sh always sets it).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace truthbook::test_support {
+
+// What a test that needs PostgreSQL prints when TRUTHBOOK_PG is unset. CMake's
+// SKIP_REGULAR_EXPRESSION reports such a test as skipped.
+inline constexpr char kNoPostgres[] =
+    "TRUTHBOOK_PG is not set: PostgreSQL tests skipped. Set it to the libpq conninfo of a "
+    "server where tests may create databases, e.g. "
+    "TRUTHBOOK_PG=\"$(scripts/pg_temp.sh start)\"";
+
+// $TRUTHBOOK_PG, or nullopt when it is unset or empty.
+std::optional<std::string> PostgresServer();
+
+// A database created empty (or as a copy of `template_db`) on `server`, dropped with
+// everything in it on destruction, even while servers are still connected.
+class ScratchDatabase {
+ public:
+  static Result<std::unique_ptr<ScratchDatabase>> Create(const std::string& server,
+                                                         const std::string& template_db = "");
+  ~ScratchDatabase();
+  ScratchDatabase(const ScratchDatabase&) = delete;
+  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
+
+  const std::string& name() const { return name_; }
+  // The server's conninfo with dbname set to this database.
+  const std::string& conninfo() const { return conninfo_; }
+
+ private:
+  ScratchDatabase(std::string server, std::string name, std::string conninfo)
+      : server_(std::move(server)), name_(std::move(name)), conninfo_(std::move(conninfo)) {}
+
+  const std::string server_;
+  const std::string name_;
+  const std::string conninfo_;
+};
+
+// The rows of `sql` (one statement, no parameters; none for a command) on a new connection
+// to `conninfo`, as text ("" for NULL).
+using TextRows = std::vector<std::vector<std::string>>;
+Result<TextRows> QueryText(const std::string& conninfo, const std::string& sql);
+
+}  // namespace truthbook::test_support
