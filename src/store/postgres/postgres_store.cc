@@ -961,8 +961,10 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(
     const std::string& conninfo, const Clock& clock, PostgresOptions options,
     const std::function<void(const std::string&)>& on_table) {
   RETURN_IF_ERROR(ParseConninfo(conninfo).status());
-  if (options.max_connections < 1 || options.writer_threads < 1 || options.max_write_attempts < 1) {
-    return InvalidArgument("postgres options: connections, writers and attempts must be >= 1");
+  if (options.max_connections < 1 || options.writer_threads < 1 ||
+      options.max_write_attempts < 1 || options.max_batch < 1) {
+    return InvalidArgument(
+        "postgres options: connections, writers, attempts and batch must be >= 1");
   }
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> first, Connection::Open(conninfo));
   Status migrated = Migrate(
@@ -1044,7 +1046,7 @@ void PostgresStore::WriteAsync(WriteFn fn, DoneFn done) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
-      queue_.push_back(Job{std::move(fn), std::move(done)});
+      queue_.push_back(Job{std::move(fn), std::move(done), Status::Ok()});
       work_cv_.notify_one();
       return;
     }
@@ -1054,19 +1056,39 @@ void PostgresStore::WriteAsync(WriteFn fn, DoneFn done) {
 
 void PostgresStore::WriterLoop() {
   for (;;) {
-    Job job;
+    std::vector<Job> batch;
     {
       std::unique_lock lock(mu_);
       work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left to run
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
     }
-    job.done(RunWrite(job.fn));
+    if (batch.size() == 1) {
+      batch.front().status = RunWrite(batch.front().fn);
+    } else {
+      CommitBatch(batch);
+    }
+    for (Job& job : batch) job.done(std::move(job.status));
   }
 }
 
 namespace {
+
+// Runs `fn` in `txn`. A statement that failed aborted the transaction even if `fn` went on
+// and returned OK (COMMIT would then roll back), so the first failure is the answer.
+Status RunFn(const Store::WriteFn& fn, PgWriteTxn& txn, Connection& conn) {
+  Status s;
+  try {
+    s = fn(txn);
+  } catch (const std::exception& e) {
+    s = Internal(std::string("write failed: ") + e.what());
+  }
+  if (s.ok() && !conn.failure().ok()) s = conn.failure();
+  return s;
+}
 
 // Before running a write again: a short random pause, longer after each failed attempt, so
 // that the transaction that won does not meet the loser again at once.
@@ -1083,15 +1105,7 @@ Status PostgresStore::RunWrite(const WriteFn& fn) {
     if (attempt > 1) BackOff(attempt - 1);
     ASSIGN_OR_RETURN(Lease conn, Begin(kBeginWrite));
     PgWriteTxn txn(*conn);
-    Status s;
-    try {
-      s = fn(txn);
-    } catch (const std::exception& e) {
-      s = Internal(std::string("write failed: ") + e.what());
-    }
-    // A statement that failed aborted the transaction even if `fn` went on and returned OK:
-    // COMMIT would then roll back, so the first failure is the answer.
-    if (s.ok() && !conn->failure().ok()) s = conn->failure();
+    Status s = RunFn(fn, txn, *conn);
     const bool retryable = IsRetryableSqlstate(conn->failure_sqlstate());
     if (s.ok()) {
       Status committed = conn->Exec("COMMIT");
@@ -1111,6 +1125,45 @@ Status PostgresStore::RunWrite(const WriteFn& fn) {
     if (!conn->Broken()) (void)conn->Exec("ROLLBACK");
     if (!retryable || attempt >= options_.max_write_attempts) return s;
   }
+}
+
+void PostgresStore::CommitBatch(std::vector<Job>& batch) {
+  Result<Lease> begun = Begin(kBeginWrite);
+  if (!begun.ok()) {
+    for (Job& job : batch) job.status = begun.status();
+    return;
+  }
+  Lease& conn = *begun;
+  PgWriteTxn txn(*conn);
+  std::vector<Job*> again;  // met a deadlock: run again on their own after the commit
+  for (Job& job : batch) {
+    job.status = conn->Exec("SAVEPOINT job");
+    if (!job.status.ok()) continue;  // the connection is lost
+    job.status = RunFn(job.fn, txn, *conn);
+    if (IsRetryableSqlstate(conn->failure_sqlstate())) again.push_back(&job);
+    if (job.status.ok()) {
+      job.status = conn->Exec("RELEASE job");
+    } else if (!conn->Broken()) {
+      conn->ClearFailure();
+      (void)conn->Exec("ROLLBACK TO job");
+    }
+  }
+  // A failure not rolled back to its savepoint aborted the transaction, and COMMIT would then
+  // roll back without an error.
+  Status committed = conn->failure().ok() ? conn->Exec("COMMIT") : conn->failure();
+  if (!conn->Idle() && !conn->Broken()) (void)conn->Exec("ROLLBACK");
+  if (!committed.ok() && conn->Broken()) {
+    committed = Unavailable("commit: the connection was lost; the write may or may not have "
+                            "been committed: " + committed.message());
+  } else if (!committed.ok() && IsRetryableSqlstate(conn->failure_sqlstate())) {
+    for (Job& job : batch) {
+      if (job.status.ok()) again.push_back(&job);
+    }
+  }
+  for (Job& job : batch) {
+    if (job.status.ok()) job.status = committed;
+  }
+  for (Job* job : again) job->status = RunWrite(job->fn);
 }
 
 Status PostgresStore::Read(const ReadFn& fn) {

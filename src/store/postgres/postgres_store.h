@@ -1,7 +1,8 @@
 // The PostgreSQL backend of store::Store, for several servers sharing one store. A small pool
-// of connections serves both halves: Write runs its callback in one READ COMMITTED transaction
+// of connections serves both halves: Write runs its callback in a READ COMMITTED transaction
 // (run again from the start after a serialization failure or a deadlock), on one of a few
-// writer threads; Read runs its callback in a REPEATABLE READ READ ONLY transaction on the
+// writer threads, which commit the writes queued meanwhile together (group commit: the
+// ledger's lock is held to the commit, so one WAL flush then serves many appends); Read runs its callback in a REPEATABLE READ READ ONLY transaction on the
 // caller's thread. What makes concurrent servers safe lives in the transactions themselves:
 // ledger entries take the next log_index under a transaction-level advisory lock (gap-free
 // across servers), and inserts that may collide use ON CONFLICT DO NOTHING (never DO UPDATE,
@@ -34,6 +35,8 @@ struct PostgresOptions {
   // Times one write is tried when PostgreSQL reports a serialization failure or a deadlock.
   // Default 5.
   int max_write_attempts = 5;
+  // Most queued writes one writer thread runs in one transaction (group commit). Default 64.
+  int max_batch = 64;
 };
 
 class PostgresStore final : public Store {
@@ -65,6 +68,7 @@ class PostgresStore final : public Store {
   struct Job {
     WriteFn fn;
     DoneFn done;
+    Status status;
   };
 
   PostgresStore(std::string conninfo, PostgresOptions options, std::unique_ptr<Connection> first);
@@ -74,6 +78,9 @@ class PostgresStore final : public Store {
   Result<std::unique_ptr<Connection>> Acquire();
   void Release(std::unique_ptr<Connection> conn);
   Status RunWrite(const WriteFn& fn);
+  // Runs two or more writes in one transaction, each in a savepoint so that a write that
+  // fails is rolled back alone, and commits once; sets each job's status.
+  void CommitBatch(std::vector<Job>& batch);
   void WriterLoop();
 
   const std::string conninfo_;
