@@ -96,41 +96,39 @@ Result<Written<ledger::OddsSnapshot>> SnapshotService::CaptureOdds(
 
 Result<std::vector<Written<ledger::OddsSnapshot>>> SnapshotService::CaptureOddsBatch(
     std::span<const CaptureSnapshotRequest> reqs) {
-  std::vector<Written<ledger::OddsSnapshot>> out;
-  out.reserve(reqs.size());
+  std::vector<ledger::OddsSnapshot> snapshots;
+  snapshots.reserve(reqs.size());
   const bool single = reqs.size() == 1;
   for (size_t i = 0; i < reqs.size(); ++i) {
     std::string prefix = single ? "" : "snapshots[" + std::to_string(i) + "].";
     ASSIGN_OR_RETURN(ledger::OddsSnapshot s, NormalizeOdds(reqs[i], prefix));
     s.snapshot_id = ctx_.ids.Next();
-    out.push_back({std::move(s), true});
+    snapshots.push_back(std::move(s));
   }
-  TimePoint now = ctx_.clock.Now();
+  const TimePoint now = ctx_.clock.Now();
+  for (ledger::OddsSnapshot& s : snapshots) s.recorded_at = now;
+  std::vector<std::optional<ledger::OddsSnapshot>> stored;
   RETURN_IF_ERROR(ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
     std::set<std::string> known_events;
-    for (Written<ledger::OddsSnapshot>& w : out) {
-      if (!known_events.contains(w.record.event_id)) {
-        ASSIGN_OR_RETURN(auto event, txn.CurrentEvent(w.record.event_id));
-        if (!event) return NotFound("event_id: unknown event " + w.record.event_id);
-        known_events.insert(w.record.event_id);
-      }
-      w.record.recorded_at = now;
-      // New content is the common case: insert, and look for the stored capture only when
-      // the content hash is taken (the failed statement alone is rolled back).
-      Status inserted = txn.InsertOddsSnapshot(w.record);
-      if (inserted.code() == StatusCode::kAlreadyExists) {
-        ASSIGN_OR_RETURN(auto existing,
-                         txn.FindOddsSnapshotByContent(w.record.event_id, w.record.captured_at,
-                                                       w.record.content_sha256));
-        if (existing) {
-          w = {*existing, false};
-          continue;
-        }
-      }
-      RETURN_IF_ERROR(inserted);
+    for (const ledger::OddsSnapshot& s : snapshots) {
+      if (known_events.contains(s.event_id)) continue;
+      ASSIGN_OR_RETURN(auto event, txn.CurrentEvent(s.event_id));
+      if (!event) return NotFound("event_id: unknown event " + s.event_id);
+      known_events.insert(s.event_id);
     }
+    // One bulk insert; content already stored comes back as the stored snapshot.
+    ASSIGN_OR_RETURN(stored, txn.InsertOddsSnapshots(snapshots));
     return Status::Ok();
   }));
+  std::vector<Written<ledger::OddsSnapshot>> out;
+  out.reserve(snapshots.size());
+  for (size_t i = 0; i < snapshots.size(); ++i) {
+    if (stored[i]) {
+      out.push_back({std::move(*stored[i]), false});
+    } else {
+      out.push_back({std::move(snapshots[i]), true});
+    }
+  }
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <random>
 #include <utility>
 
+#include "store/postgres/partitions.h"
 #include "store/postgres/schema.h"
 
 namespace truthbook::store::postgres {
@@ -44,7 +45,11 @@ constexpr char kInsertEvent[] =
 #define TB_ODDS_COLS                                                                           \
   "snapshot_id, event_id, book, market, captured_at, recorded_at, raw, quotes, devig_method, " \
   "content_sha256, player, stat"
-constexpr char kGetOdds[] = "SELECT " TB_ODDS_COLS " FROM odds_snapshots WHERE snapshot_id = $1";
+// odds_snapshot_ids names the snapshot's capture time, so only its partition is searched.
+#define TB_ODDS_TIME_OF_ID "(SELECT captured_at FROM odds_snapshot_ids WHERE snapshot_id = $1)"
+constexpr char kGetOdds[] = "SELECT " TB_ODDS_COLS
+                            " FROM odds_snapshots WHERE snapshot_id = $1 "
+                            "AND captured_at = " TB_ODDS_TIME_OF_ID;
 constexpr char kFindOddsByContent[] =
     "SELECT " TB_ODDS_COLS
     " FROM odds_snapshots "
@@ -56,9 +61,35 @@ constexpr char kListOdds[] =
     "AND ($4 IS NULL OR captured_at >= $4) AND ($5 IS NULL OR captured_at <= $5) "
     "AND ($6 IS NULL OR captured_at > $6 OR (captured_at = $6 AND snapshot_id > $7)) "
     "ORDER BY captured_at, snapshot_id LIMIT $8";
-constexpr char kInsertOdds[] = "INSERT INTO odds_snapshots (" TB_ODDS_COLS
-                               ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) "
-                               "ON CONFLICT DO NOTHING";
+// A snapshot and its id row are inserted by one statement. Content already stored (the
+// partitioned unique index) inserts neither; an id taken in another month fails on
+// odds_snapshot_ids' key. The row count is that of the ids inserted.
+#define TB_INSERT_ODDS_THEN_ID(rows)                                 \
+  "WITH ins AS (INSERT INTO odds_snapshots (" TB_ODDS_COLS ") " rows \
+  " ON CONFLICT DO NOTHING RETURNING snapshot_id, captured_at) "     \
+  "INSERT INTO odds_snapshot_ids (snapshot_id, captured_at) "        \
+  "SELECT snapshot_id, captured_at FROM ins"
+constexpr char kInsertOdds[] =
+    TB_INSERT_ODDS_THEN_ID("VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)");
+// Bulk ingest: COPY into a session's temporary staging table (emptied at each commit), then
+// one INSERT ... SELECT in batch order, so the first of two rows with one content wins.
+constexpr char kCreateStaging[] =
+    "CREATE TEMP TABLE IF NOT EXISTS tb_odds_staging (ord BIGINT NOT NULL, "
+    "LIKE odds_snapshots) ON COMMIT DELETE ROWS";
+constexpr char kEmptyStaging[] = "TRUNCATE tb_odds_staging";
+constexpr char kCopyStaging[] =
+    "COPY tb_odds_staging (ord, " TB_ODDS_COLS ") FROM STDIN (FORMAT binary)";
+constexpr char kInsertStaged[] =
+    TB_INSERT_ODDS_THEN_ID("SELECT " TB_ODDS_COLS " FROM tb_odds_staging ORDER BY ord");
+// The staged rows that were not inserted as given: the stored snapshot with their content,
+// or nulls when there is none (their snapshot_id is taken by other content).
+constexpr char kStagedNotInserted[] =
+    "SELECT s.ord, s.snapshot_id, o.snapshot_id, o.event_id, o.book, o.market, o.captured_at, "
+    "o.recorded_at, o.raw, o.quotes, o.devig_method, o.content_sha256, o.player, o.stat "
+    "FROM tb_odds_staging s LEFT JOIN odds_snapshots o ON o.event_id = s.event_id "
+    "AND o.captured_at = s.captured_at AND o.content_sha256 = s.content_sha256 "
+    "WHERE o.snapshot_id IS DISTINCT FROM s.snapshot_id ORDER BY s.ord";
+#undef TB_INSERT_ODDS_THEN_ID
 constexpr char kListClosing[] =
     "SELECT snapshot_id, event_id, book, market, captured_at, recorded_at, ''::bytea, quotes, "
     "devig_method, content_sha256, player, stat FROM odds_snapshots WHERE event_id = $1 "
@@ -79,6 +110,8 @@ constexpr char kInsertInjury[] = "INSERT INTO injury_snapshots (" TB_INJURY_COLS
 
 constexpr char kFindSnapshotRef[] =
     "SELECT 'odds_snapshot'::text, content_sha256 FROM odds_snapshots WHERE snapshot_id = $1 "
+    "AND captured_at = " TB_ODDS_TIME_OF_ID
+    " "
     "UNION ALL "
     "SELECT 'injury_snapshot'::text, content_sha256 FROM injury_snapshots WHERE snapshot_id = $1";
 
@@ -244,7 +277,12 @@ constexpr char kInsertRejected[] =
 constexpr char kInsertCleanup[] =
     "INSERT INTO snapshot_cleanups (cleanup_id, cutoff, requested_at, deleted_count, "
     "deleted_ids) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING";
-constexpr char kDeleteOdds[] = "DELETE FROM odds_snapshots WHERE snapshot_id = $1";
+constexpr char kDeleteOdds[] =
+    "DELETE FROM odds_snapshots WHERE snapshot_id = $1 "
+    "AND captured_at = " TB_ODDS_TIME_OF_ID;
+// After the snapshot: the schema refuses to delete the id of a stored snapshot.
+constexpr char kDeleteOddsId[] = "DELETE FROM odds_snapshot_ids WHERE snapshot_id = $1";
+#undef TB_ODDS_TIME_OF_ID
 constexpr char kListUnreferenced[] =
     "SELECT s.snapshot_id FROM odds_snapshots s WHERE s.captured_at < $1 AND NOT EXISTS "
     "(SELECT 1 FROM sim_run_inputs i WHERE i.snapshot_id = s.snapshot_id) AND NOT EXISTS "
@@ -759,7 +797,8 @@ class PgReader final : public PgReads<Reader> {
 
 class PgWriteTxn final : public PgReads<WriteTxn> {
  public:
-  using PgReads::PgReads;
+  PgWriteTxn(Connection& conn, OddsPartitions& partitions)
+      : PgReads(conn), partitions_(partitions) {}
 
   // The check before a publish, made race-free across transactions (kLockPrediction).
   Result<std::optional<Publish>> PublishForPrediction(const std::string& id) override {
@@ -777,11 +816,49 @@ class PgWriteTxn final : public PgReads<WriteTxn> {
                   e.home_team, e.away_team, e.start_time, e.status, e.body_sha256, e.recorded_at);
   }
   Status InsertOddsSnapshot(const OddsSnapshot& s) override {
+    RETURN_IF_ERROR(partitions_.Ensure(std::span(&s.captured_at, 1)));
     Statement st = conn_.Prepare(kInsertOdds);
     st.BindAll(s.snapshot_id, s.event_id, s.book, s.market, s.captured_at, s.recorded_at);
     st.BindBlob(7, s.raw).Bind(8, s.quotes_json).Bind(9, s.devig_method);
     st.Bind(10, s.content_sha256).Bind(11, s.player).Bind(12, s.stat);
     return Inserted("odds_snapshots", st);
+  }
+  Result<std::vector<std::optional<OddsSnapshot>>> InsertOddsSnapshots(
+      std::span<const OddsSnapshot> snapshots) override {
+    std::vector<std::optional<OddsSnapshot>> out(snapshots.size());
+    if (snapshots.empty()) return out;
+    std::vector<TimePoint> times;
+    times.reserve(snapshots.size());
+    for (const OddsSnapshot& s : snapshots) times.push_back(s.captured_at);
+    RETURN_IF_ERROR(partitions_.Ensure(times));
+
+    RETURN_IF_ERROR(conn_.Exec(staged_ ? kEmptyStaging : kCreateStaging));
+    staged_ = true;
+    CopyRows rows;
+    for (size_t i = 0; i < snapshots.size(); ++i) {
+      const OddsSnapshot& s = snapshots[i];
+      rows.BeginRow(13).Add(static_cast<int64_t>(i)).Add(s.snapshot_id).Add(s.event_id);
+      rows.Add(s.book).Add(s.market).Add(s.captured_at).Add(s.recorded_at).Add(s.raw);
+      rows.Add(s.quotes_json).Add(s.devig_method).Add(s.content_sha256).Add(s.player);
+      rows.Add(s.stat);
+    }
+    RETURN_IF_ERROR(conn_.CopyIn(kCopyStaging, rows.Finish()));
+
+    Statement insert = conn_.Prepare(kInsertStaged);
+    RETURN_IF_ERROR(insert.Run());
+    if (insert.RowsAffected() == static_cast<int64_t>(snapshots.size())) return out;
+    // Some content was stored already: say which, with the stored snapshot.
+    Statement left = conn_.Prepare(kStagedNotInserted);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, left.Step());
+      if (!row) return out;
+      if (left.IsNull(2)) {
+        return AlreadyExists("odds_snapshots: snapshot_id " + left.Text(1) +
+                             " is taken by other content");
+      }
+      const int64_t ord = left.Int(0);
+      out[ord] = ReadOdds(left.From(2));
+    }
   }
   Status InsertInjurySnapshot(const InjurySnapshot& s) override {
     Statement st = conn_.Prepare(kInsertInjury);
@@ -860,7 +937,8 @@ class PgWriteTxn final : public PgReads<WriteTxn> {
                   c.deleted_count, c.deleted_ids_json);
   }
   Status DeleteOddsSnapshot(const std::string& snapshot_id) override {
-    return Run(kDeleteOdds, snapshot_id);  // the schema's triggers refuse a referenced one
+    RETURN_IF_ERROR(Run(kDeleteOdds, snapshot_id));  // the schema refuses a referenced one
+    return Run(kDeleteOddsId, snapshot_id);
   }
   Status ReplaceRollupDay(int64_t day, const std::vector<RollupDay>& rows) override {
     RETURN_IF_ERROR(Run(kLockRollupDay, day));
@@ -928,7 +1006,9 @@ class PgWriteTxn final : public PgReads<WriteTxn> {
     return Inserted(table, st);
   }
 
+  OddsPartitions& partitions_;
   bool ledger_locked_ = false;  // this transaction holds kLockLedger
+  bool staged_ = false;         // this transaction has created tb_odds_staging
 };
 
 }  // namespace
@@ -970,12 +1050,22 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(
   if (!migrated.ok()) {
     return Unavailable("migrate " + RedactConninfo(conninfo) + ": " + migrated.message());
   }
-  return std::unique_ptr<PostgresStore>(new PostgresStore(conninfo, options, std::move(first)));
+  auto store =
+      std::unique_ptr<PostgresStore>(new PostgresStore(conninfo, options, std::move(first)));
+  Status partitioned = store->partitions_.EnsureAhead(clock.Now(), kPartitionsAhead);
+  if (!partitioned.ok()) {
+    return Unavailable("partition odds_snapshots in " + RedactConninfo(conninfo) + ": " +
+                       partitioned.message());
+  }
+  return store;
 }
 
 PostgresStore::PostgresStore(std::string conninfo, PostgresOptions options,
                              std::unique_ptr<Connection> first)
-    : conninfo_(std::move(conninfo)), location_(RedactConninfo(conninfo_)), options_(options) {
+    : conninfo_(std::move(conninfo)),
+      location_(RedactConninfo(conninfo_)),
+      options_(options),
+      partitions_(conninfo_) {
   idle_.push_back(std::move(first));
   open_ = 1;
   for (int i = 0; i < options_.writer_threads; ++i) {
@@ -1082,7 +1172,7 @@ Status PostgresStore::RunWrite(const WriteFn& fn) {
   for (int attempt = 1;; ++attempt) {
     if (attempt > 1) BackOff(attempt - 1);
     ASSIGN_OR_RETURN(Lease conn, Begin(kBeginWrite));
-    PgWriteTxn txn(*conn);
+    PgWriteTxn txn(*conn, partitions_);
     Status s;
     try {
       s = fn(txn);
