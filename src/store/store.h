@@ -208,6 +208,10 @@ class Reader {
   virtual Result<std::map<std::string, int64_t>> CountRows() = 0;
 
   virtual Result<std::optional<ledger::Event>> CurrentEvent(const std::string& event_id) = 0;
+  // The ids among `event_ids` that no event has, in their first order, each once (one query
+  // for a whole ingest batch).
+  virtual Result<std::vector<std::string>> ListUnknownEvents(
+      std::span<const std::string> event_ids) = 0;
   virtual Result<std::optional<ledger::OddsSnapshot>> GetOddsSnapshot(const std::string& id) = 0;
   // The odds snapshot with this content. Identical content means an identical event and
   // capture time, which is what lets the store index it with locality.

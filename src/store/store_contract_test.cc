@@ -404,6 +404,16 @@ TEST_P(StoreContractTest, FindOddsSnapshotByContentFindsTheCapture) {
 
 // ---- bulk odds ingest ----
 
+TEST_P(StoreContractTest, ListUnknownEventsNamesEachUnknownIdOnceInFirstOrder) {
+  ASSERT_OK(Insert(MakeEvent("evt-1")));
+  ASSERT_OK(Insert(MakeEvent("evt-1", 2)));
+  ASSERT_OK(Insert(MakeEvent("evt-2")));
+  const std::vector<std::string> ids = {"evt-z", "evt-1", "evt-a", "evt-z", "evt-2", ""};
+  EXPECT_EQ(Read([&](Reader& r) { return r.ListUnknownEvents(ids); }),
+            (std::vector<std::string>{"evt-z", "evt-a", ""}));
+  EXPECT_EQ(Read([](Reader& r) { return r.ListUnknownEvents({}); }), std::vector<std::string>{});
+}
+
 TEST_P(StoreContractTest, InsertOddsSnapshotsOfAnEmptyBatchInsertsNothing) {
   const int64_t before = TotalLedgerRows();
   Result<std::vector<std::optional<ledger::OddsSnapshot>>> stored = InsertBatch({});

@@ -18,6 +18,7 @@ constexpr unsigned int kInt4Oid = 23;
 constexpr unsigned int kTextOid = 25;
 constexpr unsigned int kFloat4Oid = 700;
 constexpr unsigned int kFloat8Oid = 701;
+constexpr unsigned int kTextArrayOid = 1009;
 
 std::string BigEndian64(uint64_t v) {
   v = htobe64(v);
@@ -138,6 +139,27 @@ Statement& Statement::Bind(int i, std::string_view v) {
 
 Statement& Statement::BindBlob(int i, std::string_view v) {
   At(i) = Param{kByteaOid, std::string(v), false};
+  return *this;
+}
+
+// The binary array format (arrayfuncs.c array_recv): dimensions, a has-nulls flag, the element
+// type, each dimension's length and lower bound, then each element's length and bytes.
+Statement& Statement::BindTextArray(int i, std::span<const std::string> v) {
+  std::string out;
+  auto put32 = [&](uint32_t x) {
+    x = htobe32(x);
+    out.append(reinterpret_cast<const char*>(&x), 4);
+  };
+  put32(1);  // one dimension
+  put32(0);  // no nulls
+  put32(kTextOid);
+  put32(static_cast<uint32_t>(v.size()));
+  put32(1);  // lower bound
+  for (const std::string& s : v) {
+    put32(static_cast<uint32_t>(s.size()));
+    out += s;
+  }
+  At(i) = Param{kTextArrayOid, std::move(out), false};
   return *this;
 }
 

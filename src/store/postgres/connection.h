@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -82,8 +83,9 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
 
   // Binding, 1-based as in SQL ($1). A parameter left unbound is a NULL of unknown type.
-  Statement& Bind(int i, std::string_view v);      // text
-  Statement& BindBlob(int i, std::string_view v);  // bytea
+  Statement& Bind(int i, std::string_view v);                       // text
+  Statement& BindBlob(int i, std::string_view v);                   // bytea
+  Statement& BindTextArray(int i, std::span<const std::string> v);  // text[]
   Statement& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
   Statement& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
   Statement& Bind(int i, int64_t v);

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <unordered_map>
 #include <utility>
 
 #include "store/postgres/partitions.h"
@@ -37,6 +38,10 @@ constexpr char kEventOfPrediction[] =
     "e.start_time, e.status, e.body_sha256, e.recorded_at FROM predictions p "
     "JOIN events e ON e.event_id = p.event_id WHERE p.prediction_id = $1 "
     "ORDER BY e.revision DESC LIMIT 1";
+constexpr char kListUnknownEvents[] =
+    "SELECT id FROM unnest($1::text[]) WITH ORDINALITY AS u (id, n) "
+    "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = u.id) "
+    "GROUP BY id ORDER BY MIN(n)";
 constexpr char kInsertEvent[] =
     "INSERT INTO events (event_id, revision, sport, league, season, home_team, away_team, "
     "start_time, status, body_sha256, recorded_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
@@ -72,7 +77,8 @@ constexpr char kListOdds[] =
 constexpr char kInsertOdds[] =
     TB_INSERT_ODDS_THEN_ID("VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)");
 // Bulk ingest: COPY into a session's temporary staging table (emptied at each commit), then
-// one INSERT ... SELECT in batch order, so the first of two rows with one content wins.
+// one INSERT ... SELECT. The batch's own repeats are left out beforehand (InsertOddsSnapshots),
+// so the order in which the server inserts does not matter.
 constexpr char kCreateStaging[] =
     "CREATE TEMP TABLE IF NOT EXISTS tb_odds_staging (ord BIGINT NOT NULL, "
     "LIKE odds_snapshots) ON COMMIT DELETE ROWS";
@@ -80,7 +86,7 @@ constexpr char kEmptyStaging[] = "TRUNCATE tb_odds_staging";
 constexpr char kCopyStaging[] =
     "COPY tb_odds_staging (ord, " TB_ODDS_COLS ") FROM STDIN (FORMAT binary)";
 constexpr char kInsertStaged[] =
-    TB_INSERT_ODDS_THEN_ID("SELECT " TB_ODDS_COLS " FROM tb_odds_staging ORDER BY ord");
+    TB_INSERT_ODDS_THEN_ID("SELECT " TB_ODDS_COLS " FROM tb_odds_staging");
 // The staged rows that were not inserted as given: the stored snapshot with their content,
 // or nulls when there is none (their snapshot_id is taken by other content).
 constexpr char kStagedNotInserted[] =
@@ -561,6 +567,12 @@ class PgReads : public Base {
     s.BindAll(event_id);
     return One(s, ReadEvent);
   }
+  Result<std::vector<std::string>> ListUnknownEvents(
+      std::span<const std::string> event_ids) override {
+    Statement s = conn_.Prepare(kListUnknownEvents);
+    s.BindTextArray(1, event_ids);
+    return All<std::string>(s, [](const Statement& st) { return st.Text(0); });
+  }
   Result<std::optional<OddsSnapshot>> GetOddsSnapshot(const std::string& id) override {
     Statement s = conn_.Prepare(kGetOdds);
     s.BindAll(id);
@@ -832,10 +844,25 @@ class PgWriteTxn final : public PgReads<WriteTxn> {
     for (const OddsSnapshot& s : snapshots) times.push_back(s.captured_at);
     RETURN_IF_ERROR(partitions_.Ensure(times));
 
+    // A row repeating the content of an earlier row is not sent: it gets what that row gets
+    // (the first wins, and the server need not sort the batch).
+    std::vector<size_t> first(snapshots.size());
+    std::unordered_map<std::string, size_t> first_of_content;
+    for (size_t i = 0; i < snapshots.size(); ++i) {
+      const OddsSnapshot& s = snapshots[i];
+      std::string key = s.event_id;
+      key += '\0';
+      key += std::to_string(s.captured_at.time_since_epoch().count());
+      key += '\0';
+      key += s.content_sha256;
+      first[i] = first_of_content.try_emplace(std::move(key), i).first->second;
+    }
+
     RETURN_IF_ERROR(conn_.Exec(staged_ ? kEmptyStaging : kCreateStaging));
     staged_ = true;
     CopyRows rows;
     for (size_t i = 0; i < snapshots.size(); ++i) {
+      if (first[i] != i) continue;
       const OddsSnapshot& s = snapshots[i];
       rows.BeginRow(13).Add(static_cast<int64_t>(i)).Add(s.snapshot_id).Add(s.event_id);
       rows.Add(s.book).Add(s.market).Add(s.captured_at).Add(s.recorded_at).Add(s.raw);
@@ -846,19 +873,24 @@ class PgWriteTxn final : public PgReads<WriteTxn> {
 
     Statement insert = conn_.Prepare(kInsertStaged);
     RETURN_IF_ERROR(insert.Run());
-    if (insert.RowsAffected() == static_cast<int64_t>(snapshots.size())) return out;
-    // Some content was stored already: say which, with the stored snapshot.
-    Statement left = conn_.Prepare(kStagedNotInserted);
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, left.Step());
-      if (!row) return out;
-      if (left.IsNull(2)) {
-        return AlreadyExists("odds_snapshots: snapshot_id " + left.Text(1) +
-                             " is taken by other content");
+    if (insert.RowsAffected() != static_cast<int64_t>(first_of_content.size())) {
+      // Some content was stored already: say which, with the stored snapshot.
+      Statement left = conn_.Prepare(kStagedNotInserted);
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, left.Step());
+        if (!row) break;
+        if (left.IsNull(2)) {
+          return AlreadyExists("odds_snapshots: snapshot_id " + left.Text(1) +
+                               " is taken by other content");
+        }
+        const int64_t ord = left.Int(0);
+        out[ord] = ReadOdds(left.From(2));
       }
-      const int64_t ord = left.Int(0);
-      out[ord] = ReadOdds(left.From(2));
     }
+    for (size_t i = 0; i < snapshots.size(); ++i) {
+      if (first[i] != i) out[i] = out[first[i]] ? out[first[i]] : snapshots[first[i]];
+    }
+    return out;
   }
   Status InsertInjurySnapshot(const InjurySnapshot& s) override {
     Statement st = conn_.Prepare(kInsertInjury);

@@ -6,6 +6,8 @@
 #include <exception>
 #include <map>
 #include <optional>
+#include <set>
+#include <string_view>
 #include <utility>
 
 #include "store/sqlite/schema.h"
@@ -471,6 +473,18 @@ class SqliteReads : public Base {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kCurrentEvent));
     s.BindAll(event_id);
     return One(s, ReadEvent);
+  }
+  // In-process lookups are cheap: one per distinct id.
+  Result<std::vector<std::string>> ListUnknownEvents(
+      std::span<const std::string> event_ids) override {
+    std::vector<std::string> unknown;
+    std::set<std::string_view> seen;
+    for (const std::string& id : event_ids) {
+      if (!seen.insert(id).second) continue;
+      ASSIGN_OR_RETURN(std::optional<Event> event, CurrentEvent(id));
+      if (!event) unknown.push_back(id);
+    }
+    return unknown;
   }
   Result<std::optional<OddsSnapshot>> GetOddsSnapshot(const std::string& id) override {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kGetOdds));
