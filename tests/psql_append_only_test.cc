@@ -26,6 +26,21 @@ namespace {
 
 using store::postgres::PostgresStore;
 
+// The ledger tables, and the one only PostgreSQL has: odds_snapshot_ids, which keeps
+// snapshot ids unique across the monthly partitions of odds_snapshots.
+std::vector<TableSpec> PostgresLedgerTables() {
+  std::vector<TableSpec> specs = LedgerTables();
+  specs.push_back({.table = "odds_snapshot_ids",
+                   .column = "snapshot_id",
+                   .delete_error = "odds_snapshot_ids: the snapshot is still stored"});
+  return specs;
+}
+
+// Deleting is retention's: allowed by privilege, refused by triggers while in use.
+bool RetentionDeletes(const std::string& table) {
+  return table == "odds_snapshots" || table == "odds_snapshot_ids";
+}
+
 // A scratch database holding WriteLedgerRows, and an application role granted on it.
 class PsqlTest : public ::testing::Test {
  protected:
@@ -80,7 +95,7 @@ class PsqlTest : public ::testing::Test {
   // A digest of every row of every ledger table: equal digests mean nothing changed.
   static std::string Digest() {
     std::string sql = "SELECT concat_ws(' '";
-    for (const TableSpec& spec : LedgerTables()) {
+    for (const TableSpec& spec : PostgresLedgerTables()) {
       sql += ", (SELECT count(*) || ':' || md5(string_agg(t::text, '|' ORDER BY t::text)) FROM " +
              spec.table + " t)";
     }
@@ -126,14 +141,14 @@ TEST_P(PsqlTableTest, UpdateIsRefused) {
 
 TEST_P(PsqlTableTest, DeleteIsRefused) {
   ExpectEditRefused("DELETE FROM " + table(), GetParam().delete_error,
-                    /*privileged=*/table() == "odds_snapshots");  // retention deletes
+                    /*privileged=*/RetentionDeletes(table()));
 }
 
 TEST_P(PsqlTableTest, TruncateIsRefused) {
   ExpectEditRefused("TRUNCATE " + table() + " CASCADE", "is append-only", /*privileged=*/false);
 }
 
-INSTANTIATE_TEST_SUITE_P(LedgerTables, PsqlTableTest, ::testing::ValuesIn(LedgerTables()),
+INSTANTIATE_TEST_SUITE_P(LedgerTables, PsqlTableTest, ::testing::ValuesIn(PostgresLedgerTables()),
                          [](const ::testing::TestParamInfo<TableSpec>& info) {
                            return info.param.table;
                          });
@@ -145,6 +160,26 @@ TEST_F(PsqlTest, DeleteOfAnOddsSnapshotNoSimRunReadAndNoGradingClosesOnSucceeds)
       QueryText(db_->conninfo(), "SELECT snapshot_id FROM odds_snapshots ORDER BY 1");
   ASSERT_TRUE(left.ok()) << left.status().ToString();
   EXPECT_EQ(*left, (TextRows{{"odds-closing"}, {"odds-used"}}));
+}
+
+// A partition is a table of its own: editing it directly is refused as well.
+TEST_F(PsqlTest, EditsOfEveryOddsSnapshotPartitionAreRefused) {
+  Result<TextRows> partitions =
+      QueryText(db_->conninfo(),
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = 'odds_snapshots'::regclass ORDER BY 1");
+  ASSERT_TRUE(partitions.ok()) << partitions.status().ToString();
+  ASSERT_GE(partitions->size(), 5u);  // 2025-03 (the rows), this month and the next three
+  for (const auto& row : *partitions) {
+    const std::string& partition = row[0];
+    for (const std::string& edit :
+         {"UPDATE " + partition + " SET book = 'tampered'", "TRUNCATE " + partition}) {
+      ExpectRefused({edit}, partition + " is append-only");
+      ExpectRefused({"SET session_replication_role = replica", edit},
+                    partition + " is append-only");
+      ExpectRefused({edit}, "permission denied for table " + partition, role_);
+    }
+  }
 }
 
 TEST_F(PsqlTest, ServerRunsAsTheApplicationRole) {

@@ -2,7 +2,8 @@
 // rows, in the same run, on the same schema (DESIGN §5: target ratio >= 0.5). Both commit
 // batches of kBatch rows with synchronous=FULL, for a fixed 200 batches (200k rows), so each
 // fixture and its prefill are built once. Rows come from real football-data.co.uk
-// 1X2 prices (../shared/data), repeated at later capture times to make as many as needed.
+// 1X2 prices (../shared/data, ingest_rows_benchmark.h), repeated at later capture times to make
+// as many as needed.
 //
 //   build/release/truthbook_benchmarks --benchmark_filter=Ingest
 //   TRUTHBOOK_BENCH_PREFILL=5000000 build/release/truthbook_benchmarks --benchmark_filter=Ingest
@@ -12,15 +13,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 
-#include "base/canonical_json.h"
-#include "base/sha256.h"
-#include "base/time.h"
 #include "base/uuid.h"
 #include "service/event_service.h"
+#include "service/ingest_rows_benchmark.h"
 #include "service/snapshot_service.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/sqlite_store.h"
@@ -28,72 +24,12 @@
 namespace truthbook {
 namespace {
 
+using bench::LoadMatches;
+using bench::MakeCapture;
+using bench::Match;
+using bench::RawRow;
+
 constexpr int kBatch = 1000;
-constexpr char kFile[] = TRUTHBOOK_DATA_DIR "/football-data/mmz4281/2324/E0.csv";
-
-struct Match {
-  std::string event_id;
-  std::vector<std::array<double, 3>> books;  // home, draw, away decimal prices per book
-};
-
-std::vector<std::string> SplitCsv(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream in(line);
-  std::string cell;
-  while (std::getline(in, cell, ',')) out.push_back(cell);
-  return out;
-}
-
-std::vector<Match> LoadMatches() {
-  std::ifstream in(kFile);
-  std::string line;
-  std::getline(in, line);
-  std::vector<std::string> header = SplitCsv(line);
-  auto col = [&](const std::string& name) {
-    return static_cast<size_t>(std::find(header.begin(), header.end(), name) - header.begin());
-  };
-  std::vector<Match> matches;
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells = SplitCsv(line);
-    std::string date = cells[col("Date")];
-    std::replace(date.begin(), date.end(), '/', '-');  // event ids are path segments
-    Match m{"e0-2324-" + date + "-" + cells[col("HomeTeam")], {}};
-    for (const char* book : {"B365", "BW", "IW", "PS", "WH", "VC"}) {
-      std::string b(book);
-      size_t h = col(b + "H"), d = col(b + "D"), a = col(b + "A");
-      if (a >= cells.size() || cells[h].empty() || cells[d].empty() || cells[a].empty()) continue;
-      m.books.push_back({std::stod(cells[h]), std::stod(cells[d]), std::stod(cells[a])});
-    }
-    if (!m.books.empty()) matches.push_back(std::move(m));
-  }
-  return matches;
-}
-
-// The n-th capture request: matches in turn, books in turn, each pass one minute later, so
-// every n gives distinct content.
-service::CaptureSnapshotRequest MakeCapture(const std::vector<Match>& matches, int64_t n) {
-  const Match& m = matches[n % matches.size()];
-  const auto& prices = m.books[(n / matches.size()) % m.books.size()];
-  int64_t round = n / static_cast<int64_t>(matches.size());
-  service::CaptureSnapshotRequest r;
-  r.event_id = m.event_id;
-  r.book = "book" + std::to_string((n / matches.size()) % m.books.size());
-  r.market = "moneyline_3way";
-  r.captured_at = TimePoint(std::chrono::minutes(29'000'000 + round));
-  const char* selections[] = {"home", "draw", "away"};
-  nlohmann::json quotes = nlohmann::json::array();
-  for (int i = 0; i < 3; ++i) {
-    r.quotes.push_back({selections[i], std::nullopt, {std::nullopt, prices[i]}});
-    quotes.push_back({{"selection", selections[i]}, {"price", {{"decimal", prices[i]}}}});
-  }
-  nlohmann::json raw = {{"feed", "football-data"}, {"prices", {prices[0], prices[1], prices[2]}}};
-  r.raw_canonical = raw.dump();
-  r.body = nlohmann::json{{"event_id", r.event_id}, {"book", r.book},
-                          {"market", r.market},     {"captured_at", FormatRfc3339(r.captured_at)},
-                          {"quotes", quotes},       {"raw", raw}}
-               .dump();
-  return r;
-}
 
 class IngestFixture {
  public:
@@ -133,31 +69,8 @@ constexpr char kRawInsert[] =
     "INSERT INTO odds_snapshots (snapshot_id, event_id, book, market, captured_at, "
     "recorded_at, raw, quotes, devig_method, content_sha256) VALUES (?,?,?,?,?,?,?,?,?,?)";
 
-// A row as a raw ingester would write it, computed outside the timed loop: the same body and
-// a quotes document of the same shape and size as the service's.
-struct RawRow {
-  std::string id, event_id, book, body, quotes, hash;
-  TimePoint captured_at;
-};
-
 std::vector<RawRow> MakeRawRows(IngestFixture& fx, int64_t first, int64_t n) {
-  std::vector<RawRow> rows;
-  for (int64_t i = first; i < first + n; ++i) {
-    service::CaptureSnapshotRequest r = MakeCapture(fx.matches(), i);
-    nlohmann::json quotes = nlohmann::json::array();
-    for (const service::QuoteInput& q : r.quotes) {
-      double d = *q.price.decimal;
-      quotes.push_back({{"selection", q.selection},
-                        {"line", nullptr},
-                        {"decimal", d},
-                        {"american", d >= 2 ? 100 * (d - 1) : -100 / (d - 1)},
-                        {"implied", 1 / d},
-                        {"fair_prob", 1 / d}});
-    }
-    rows.push_back({fx.ids().Next(), r.event_id, r.book, r.body, quotes.dump(), Sha256Hex(r.body),
-                    r.captured_at});
-  }
-  return rows;
+  return bench::MakeRawRows(fx.matches(), fx.ids(), first, n);
 }
 
 // Inserts `rows`, committing every `batch` rows.

@@ -1,8 +1,10 @@
 #include "service/snapshot_service.h"
 
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
 
 #include "base/canonical_json.h"
 #include "base/sha256.h"
@@ -14,6 +16,19 @@ namespace truthbook::service {
 namespace {
 
 constexpr int kCleanupLimit = 10000;
+
+// A string as canonical JSON; null when absent.
+Result<std::string> CanonicalText(const std::optional<std::string>& text) {
+  if (!text) return std::string("null");
+  return CanonicalJson(nlohmann::json(*text));
+}
+
+// A number as canonical JSON; null when absent. InvalidArgument for NaN or infinity.
+Result<std::string> CanonicalNumber(std::optional<double> number) {
+  if (!number) return std::string("null");
+  if (!std::isfinite(*number)) return InvalidArgument("quotes: a number is not finite");
+  return FormatJsonNumber(*number);
+}
 
 // Validates a capture and builds its snapshot (without id or times).
 Result<ledger::OddsSnapshot> NormalizeOdds(const CaptureSnapshotRequest& req,
@@ -28,9 +43,8 @@ Result<ledger::OddsSnapshot> NormalizeOdds(const CaptureSnapshotRequest& req,
   if (req.quotes.empty()) return InvalidArgument(prefix + "quotes: must not be empty");
   if (req.quotes.size() > 64) return InvalidArgument(prefix + "quotes: at most 64");
 
-  nlohmann::json quotes = nlohmann::json::array();
   std::map<std::string, std::vector<size_t>> groups;
-  std::vector<double> decimals;
+  std::vector<odds::Price> prices;
   for (size_t i = 0; i < req.quotes.size(); ++i) {
     const QuoteInput& q = req.quotes[i];
     std::string field = prefix + "quotes[" + std::to_string(i) + "]";
@@ -43,34 +57,49 @@ Result<ledger::OddsSnapshot> NormalizeOdds(const CaptureSnapshotRequest& req,
       }
     }
     groups[DevigGroup(req.market, q.selection)].push_back(i);
-    decimals.push_back(price.decimal);
-    quotes.push_back({{"selection", q.selection},
-                      {"line", q.line ? nlohmann::json(*q.line) : nlohmann::json(nullptr)},
-                      {"decimal", price.decimal},
-                      {"american", price.american},
-                      {"implied", price.implied},
-                      {"fair_prob", nullptr}});
+    prices.push_back(price);
   }
   // A group with one side only (a partial feed) keeps fair_prob null.
+  std::vector<std::optional<double>> fair_probs(req.quotes.size());
   for (const auto& [group, members] : groups) {
     if (members.size() < 2) continue;
     std::vector<double> group_decimals;
-    for (size_t i : members) group_decimals.push_back(decimals[i]);
+    for (size_t i : members) group_decimals.push_back(prices[i].decimal);
     ASSIGN_OR_RETURN(odds::DevigResult fair,
                      odds::Devig(group_decimals, odds::DevigMethod::kMultiplicative));
-    for (size_t k = 0; k < members.size(); ++k) quotes[members[k]]["fair_prob"] = fair.fair[k];
+    for (size_t k = 0; k < members.size(); ++k) fair_probs[members[k]] = fair.fair[k];
   }
 
-  nlohmann::json content = {{"event_id", req.event_id},
-                            {"book", req.book},
-                            {"market", req.market},
-                            {"player", req.player ? nlohmann::json(*req.player) : nullptr},
-                            {"stat", req.stat ? nlohmann::json(*req.stat) : nullptr},
-                            {"captured_at", FormatRfc3339(req.captured_at)},
-                            {"quotes", quotes},
-                            {"raw", nlohmann::json::parse(req.raw_canonical)}};
-  ASSIGN_OR_RETURN(std::string canonical_content, CanonicalJson(content));
-  ASSIGN_OR_RETURN(std::string quotes_json, CanonicalJson(quotes));
+  // The canonical quotes, written directly rather than through a JSON tree (the ingest path's
+  // hot loop): each {american, decimal, fair_prob, implied, line, selection}, RFC 8785 order.
+  std::string quotes_json = "[";
+  for (size_t i = 0; i < req.quotes.size(); ++i) {
+    ASSIGN_OR_RETURN(std::string american, CanonicalNumber(prices[i].american));
+    ASSIGN_OR_RETURN(std::string decimal, CanonicalNumber(prices[i].decimal));
+    ASSIGN_OR_RETURN(std::string fair_prob, CanonicalNumber(fair_probs[i]));
+    ASSIGN_OR_RETURN(std::string implied, CanonicalNumber(prices[i].implied));
+    ASSIGN_OR_RETURN(std::string line, CanonicalNumber(req.quotes[i].line));
+    ASSIGN_OR_RETURN(std::string selection, CanonicalText(req.quotes[i].selection));
+    if (i > 0) quotes_json += ',';
+    quotes_json += "{\"american\":" + american + ",\"decimal\":" + decimal +
+                   ",\"fair_prob\":" + fair_prob + ",\"implied\":" + implied + ",\"line\":" + line +
+                   ",\"selection\":" + selection + "}";
+  }
+  quotes_json += ']';
+
+  // The canonical capture, {book, captured_at, event_id, market, player, quotes, raw, stat}
+  // in RFC 8785 member order, put together from canonical parts: the quotes and the raw
+  // payload (canonical from the codec) are not parsed and serialized a second time.
+  ASSIGN_OR_RETURN(std::string book, CanonicalText(req.book));
+  ASSIGN_OR_RETURN(std::string captured_at, CanonicalText(FormatRfc3339(req.captured_at)));
+  ASSIGN_OR_RETURN(std::string event_id, CanonicalText(req.event_id));
+  ASSIGN_OR_RETURN(std::string market, CanonicalText(req.market));
+  ASSIGN_OR_RETURN(std::string player, CanonicalText(req.player));
+  ASSIGN_OR_RETURN(std::string stat, CanonicalText(req.stat));
+  const std::string canonical_content = "{\"book\":" + book + ",\"captured_at\":" + captured_at +
+                                        ",\"event_id\":" + event_id + ",\"market\":" + market +
+                                        ",\"player\":" + player + ",\"quotes\":" + quotes_json +
+                                        ",\"raw\":" + req.raw_canonical + ",\"stat\":" + stat + "}";
   ledger::OddsSnapshot s;
   s.event_id = req.event_id;
   s.book = req.book;
@@ -96,41 +125,39 @@ Result<Written<ledger::OddsSnapshot>> SnapshotService::CaptureOdds(
 
 Result<std::vector<Written<ledger::OddsSnapshot>>> SnapshotService::CaptureOddsBatch(
     std::span<const CaptureSnapshotRequest> reqs) {
-  std::vector<Written<ledger::OddsSnapshot>> out;
-  out.reserve(reqs.size());
+  std::vector<ledger::OddsSnapshot> snapshots;
+  snapshots.reserve(reqs.size());
   const bool single = reqs.size() == 1;
   for (size_t i = 0; i < reqs.size(); ++i) {
     std::string prefix = single ? "" : "snapshots[" + std::to_string(i) + "].";
     ASSIGN_OR_RETURN(ledger::OddsSnapshot s, NormalizeOdds(reqs[i], prefix));
     s.snapshot_id = ctx_.ids.Next();
-    out.push_back({std::move(s), true});
+    snapshots.push_back(std::move(s));
   }
-  TimePoint now = ctx_.clock.Now();
+  const TimePoint now = ctx_.clock.Now();
+  for (ledger::OddsSnapshot& s : snapshots) s.recorded_at = now;
+  std::vector<std::string> event_ids;
+  std::set<std::string_view> seen;
+  for (const ledger::OddsSnapshot& s : snapshots) {
+    if (seen.insert(s.event_id).second) event_ids.push_back(s.event_id);
+  }
+  std::vector<std::optional<ledger::OddsSnapshot>> stored;
   RETURN_IF_ERROR(ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
-    std::set<std::string> known_events;
-    for (Written<ledger::OddsSnapshot>& w : out) {
-      if (!known_events.contains(w.record.event_id)) {
-        ASSIGN_OR_RETURN(auto event, txn.CurrentEvent(w.record.event_id));
-        if (!event) return NotFound("event_id: unknown event " + w.record.event_id);
-        known_events.insert(w.record.event_id);
-      }
-      w.record.recorded_at = now;
-      // New content is the common case: insert, and look for the stored capture only when
-      // the content hash is taken (the failed statement alone is rolled back).
-      Status inserted = txn.InsertOddsSnapshot(w.record);
-      if (inserted.code() == StatusCode::kAlreadyExists) {
-        ASSIGN_OR_RETURN(auto existing,
-                         txn.FindOddsSnapshotByContent(w.record.event_id, w.record.captured_at,
-                                                       w.record.content_sha256));
-        if (existing) {
-          w = {*existing, false};
-          continue;
-        }
-      }
-      RETURN_IF_ERROR(inserted);
-    }
+    ASSIGN_OR_RETURN(std::vector<std::string> unknown, txn.ListUnknownEvents(event_ids));
+    if (!unknown.empty()) return NotFound("event_id: unknown event " + unknown.front());
+    // One bulk insert; content already stored comes back as the stored snapshot.
+    ASSIGN_OR_RETURN(stored, txn.InsertOddsSnapshots(snapshots));
     return Status::Ok();
   }));
+  std::vector<Written<ledger::OddsSnapshot>> out;
+  out.reserve(snapshots.size());
+  for (size_t i = 0; i < snapshots.size(); ++i) {
+    if (stored[i]) {
+      out.push_back({std::move(*stored[i]), false});
+    } else {
+      out.push_back({std::move(snapshots[i]), true});
+    }
+  }
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -134,7 +135,7 @@ struct RollupFact {
 // Additive sums of a set of gradings: every rollup metric is a function of these, so a
 // window's value is the sum of its days' rows (docs/PERFORMANCE.md).
 struct RollupSums {
-  static constexpr int kBins = 10;  // equal-width reliability bins for the ECE
+  static constexpr int kBins = 10;            // equal-width reliability bins for the ECE
   std::array<int64_t, 6> count_by_outcome{};  // grading::kOutcomes order
   double stake = 0;                           // over non-VOID gradings
   double profit_units = 0;
@@ -207,6 +208,10 @@ class Reader {
   virtual Result<std::map<std::string, int64_t>> CountRows() = 0;
 
   virtual Result<std::optional<ledger::Event>> CurrentEvent(const std::string& event_id) = 0;
+  // The ids among `event_ids` that no event has, in their first order, each once (one query
+  // for a whole ingest batch).
+  virtual Result<std::vector<std::string>> ListUnknownEvents(
+      std::span<const std::string> event_ids) = 0;
   virtual Result<std::optional<ledger::OddsSnapshot>> GetOddsSnapshot(const std::string& id) = 0;
   // The odds snapshot with this content. Identical content means an identical event and
   // capture time, which is what lets the store index it with locality.
@@ -279,7 +284,7 @@ class Reader {
 
   // Scheduler runs. The run of (job, slot), if claimed.
   virtual Result<std::optional<JobRun>> GetJobRun(const std::string& job,
-                                                 const std::string& slot) = 0;
+                                                  const std::string& slot) = 0;
   // The greatest slot among the scheduled (not manual) runs of `job`, missed ones included.
   virtual Result<std::optional<std::string>> LatestJobSlot(const std::string& job) = 0;
   // The latest runs of `job` by started_at, newest first.
@@ -303,6 +308,15 @@ class WriteTxn : public Reader {
  public:
   virtual Status InsertEvent(const ledger::Event& e) = 0;
   virtual Status InsertOddsSnapshot(const ledger::OddsSnapshot& s) = 0;
+  // Inserts many odds snapshots (bulk ingest), deduplicated by content: a snapshot whose
+  // (event_id, captured_at, content_sha256) is already stored, or appears earlier in
+  // `snapshots`, is not inserted. Returns one entry per snapshot, in order: nullopt when it
+  // was inserted as given, else the stored snapshot with that content.
+  // AlreadyExists when a snapshot_id is taken by other content, InvalidArgument for a value
+  // the backend cannot store (PostgreSQL: text that is not UTF-8 or holds a NUL, a capture
+  // time outside years 0000-9999); after a failure the write must fail too.
+  virtual Result<std::vector<std::optional<ledger::OddsSnapshot>>> InsertOddsSnapshots(
+      std::span<const ledger::OddsSnapshot> snapshots) = 0;
   virtual Status InsertInjurySnapshot(const ledger::InjurySnapshot& s) = 0;
   virtual Status InsertSimRun(const ledger::SimRun& r) = 0;
   virtual Status InsertSimRunInput(const ledger::SimRunInput& i) = 0;

@@ -10,6 +10,8 @@
 #include <thread>
 #include <tuple>
 
+#include "base/time.h"
+
 namespace truthbook::store {
 
 // Failure messages print a GradingTotals field by field. gtest finds PrintTo only in the
@@ -398,6 +400,100 @@ TEST_P(StoreContractTest, FindOddsSnapshotByContentFindsTheCapture) {
                                                  wanted.content_sha256);
             }),
             wanted);
+}
+
+// ---- bulk odds ingest ----
+
+TEST_P(StoreContractTest, ListUnknownEventsNamesEachUnknownIdOnceInFirstOrder) {
+  ASSERT_OK(Insert(MakeEvent("evt-1")));
+  ASSERT_OK(Insert(MakeEvent("evt-1", 2)));
+  ASSERT_OK(Insert(MakeEvent("evt-2")));
+  const std::vector<std::string> ids = {"evt-z", "evt-1", "evt-a", "evt-z", "evt-2", ""};
+  EXPECT_EQ(Read([&](Reader& r) { return r.ListUnknownEvents(ids); }),
+            (std::vector<std::string>{"evt-z", "evt-a", ""}));
+  EXPECT_EQ(Read([](Reader& r) { return r.ListUnknownEvents({}); }), std::vector<std::string>{});
+}
+
+TEST_P(StoreContractTest, InsertOddsSnapshotsOfAnEmptyBatchInsertsNothing) {
+  const int64_t before = TotalLedgerRows();
+  Result<std::vector<std::optional<ledger::OddsSnapshot>>> stored = InsertBatch({});
+  ASSERT_OK(stored);
+  EXPECT_TRUE(stored->empty());
+  EXPECT_EQ(TotalLedgerRows(), before);
+}
+
+TEST_P(StoreContractTest, InsertOddsSnapshotsReturnsTheStoredSnapshotForContentAlreadyStored) {
+  const ledger::OddsSnapshot earlier = MakeOdds("odds-1");
+  ASSERT_OK(Insert(earlier));
+  ledger::OddsSnapshot resent = earlier;
+  resent.snapshot_id = "odds-resent";
+  resent.recorded_at += std::chrono::minutes(5);
+  ledger::OddsSnapshot prop = MakeOdds("odds-prop", "evt-1", At(11));
+  prop.player = "J. Doe";
+  prop.stat = "points";
+  const std::vector<ledger::OddsSnapshot> batch = {MakeOdds("odds-a", "evt-1", At(9)), resent,
+                                                   prop};
+
+  Result<std::vector<std::optional<ledger::OddsSnapshot>>> stored = InsertBatch(batch);
+  ASSERT_OK(stored);
+  EXPECT_THAT(*stored, ::testing::ElementsAre(std::nullopt, earlier, std::nullopt));
+  EXPECT_EQ(Read([](Reader& r) { return r.GetOddsSnapshot("odds-a"); }), batch[0]);
+  EXPECT_EQ(Read([](Reader& r) { return r.GetOddsSnapshot("odds-prop"); }), prop);
+  EXPECT_EQ(Read([](Reader& r) { return r.GetOddsSnapshot("odds-resent"); }), std::nullopt);
+  EXPECT_EQ(Ids(ListSnapshots(SnapshotsOf("evt-1"))),
+            (std::vector<std::string>{"odds-a", "odds-1", "odds-prop"}));
+}
+
+TEST_P(StoreContractTest, InsertOddsSnapshotsKeepsTheFirstOfTwoRowsWithOneContent) {
+  const ledger::OddsSnapshot first = MakeOdds("odds-1");
+  ledger::OddsSnapshot second = first;
+  second.snapshot_id = "odds-2";
+  Result<std::vector<std::optional<ledger::OddsSnapshot>>> stored =
+      InsertBatch({first, second, MakeOdds("odds-3")});
+  ASSERT_OK(stored);
+  EXPECT_THAT(*stored, ::testing::ElementsAre(std::nullopt, first, std::nullopt));
+  EXPECT_EQ(Ids(ListSnapshots(SnapshotsOf("evt-1"))),
+            (std::vector<std::string>{"odds-1", "odds-3"}));
+}
+
+TEST_P(StoreContractTest, InsertOddsSnapshotsStoresRowsOfManyMonthsAndYears) {
+  using namespace std::chrono;
+  std::vector<ledger::OddsSnapshot> batch;
+  for (sys_days day : {sys_days(year(2019) / March / 31), sys_days(year(1970) / January / 1),
+                       sys_days(year(2031) / December / 31), sys_days(year(2019) / April / 1)}) {
+    // The last millisecond of the day: the edge of a month for three of them.
+    const TimePoint at = TimePoint(day) + days(1) - milliseconds(1);
+    batch.push_back(MakeOdds("odds-" + FormatRfc3339(TimePoint(day)).substr(0, 10), "evt-1", at));
+  }
+  Result<std::vector<std::optional<ledger::OddsSnapshot>>> stored = InsertBatch(batch);
+  ASSERT_OK(stored);
+  EXPECT_THAT(*stored, ::testing::Each(std::nullopt));
+  for (const ledger::OddsSnapshot& s : batch) {
+    EXPECT_EQ(Read([&](Reader& r) { return r.GetOddsSnapshot(s.snapshot_id); }), s);
+  }
+  EXPECT_EQ(Ids(ListSnapshots(SnapshotsOf("evt-1"))),
+            (std::vector<std::string>{"odds-1970-01-01", "odds-2019-03-31", "odds-2019-04-01",
+                                      "odds-2031-12-31"}));
+  // A resend of the whole batch inserts nothing and finds each row in its month.
+  std::vector<ledger::OddsSnapshot> resent = batch;
+  for (ledger::OddsSnapshot& s : resent) s.snapshot_id += "-again";
+  stored = InsertBatch(resent);
+  ASSERT_OK(stored);
+  EXPECT_THAT(*stored, ::testing::ElementsAreArray(batch));
+}
+
+TEST_P(StoreContractTest, InsertOddsSnapshotsWithATakenSnapshotIdFailsAndTheWriteLeavesNothing) {
+  ASSERT_OK(Insert(MakeOdds("odds-1")));
+  const int64_t before = TotalLedgerRows();
+  for (TimePoint at : {At(10), At(60 * 24 * 40)}) {  // the same month, and a later one
+    SCOPED_TRACE(at.time_since_epoch().count());
+    ledger::OddsSnapshot other = MakeOdds("odds-1", "evt-1", at);
+    other.content_sha256 = "sha-other";
+    Result<std::vector<std::optional<ledger::OddsSnapshot>>> stored =
+        InsertBatch({MakeOdds("odds-new", "evt-1", At(12)), other});
+    EXPECT_EQ(stored.status().code(), StatusCode::kAlreadyExists) << stored.status().ToString();
+    EXPECT_EQ(TotalLedgerRows(), before);
+  }
 }
 
 TEST_P(StoreContractTest, FindInjurySnapshotByHashFindsTheCapture) {

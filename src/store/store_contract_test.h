@@ -414,6 +414,16 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
   Status Insert(const ledger::OddsSnapshot& s) {
     return Write([&](WriteTxn& t) { return t.InsertOddsSnapshot(s); });
   }
+  // InsertOddsSnapshots in a write of its own; the write fails when the call does.
+  Result<std::vector<std::optional<ledger::OddsSnapshot>>> InsertBatch(
+      const std::vector<ledger::OddsSnapshot>& snapshots) {
+    std::vector<std::optional<ledger::OddsSnapshot>> stored;
+    RETURN_IF_ERROR(Write([&](WriteTxn& t) -> Status {
+      ASSIGN_OR_RETURN(stored, t.InsertOddsSnapshots(snapshots));
+      return Status::Ok();
+    }));
+    return stored;
+  }
   Status Insert(const ledger::InjurySnapshot& s) {
     return Write([&](WriteTxn& t) { return t.InsertInjurySnapshot(s); });
   }

@@ -18,6 +18,7 @@ constexpr unsigned int kInt4Oid = 23;
 constexpr unsigned int kTextOid = 25;
 constexpr unsigned int kFloat4Oid = 700;
 constexpr unsigned int kFloat8Oid = 701;
+constexpr unsigned int kTextArrayOid = 1009;
 
 std::string BigEndian64(uint64_t v) {
   v = htobe64(v);
@@ -141,6 +142,27 @@ Statement& Statement::BindBlob(int i, std::string_view v) {
   return *this;
 }
 
+// The binary array format (arrayfuncs.c array_recv): dimensions, a has-nulls flag, the element
+// type, each dimension's length and lower bound, then each element's length and bytes.
+Statement& Statement::BindTextArray(int i, std::span<const std::string> v) {
+  std::string out;
+  auto put32 = [&](uint32_t x) {
+    x = htobe32(x);
+    out.append(reinterpret_cast<const char*>(&x), 4);
+  };
+  put32(1);  // one dimension
+  put32(0);  // no nulls
+  put32(kTextOid);
+  put32(static_cast<uint32_t>(v.size()));
+  put32(1);  // lower bound
+  for (const std::string& s : v) {
+    put32(static_cast<uint32_t>(s.size()));
+    out += s;
+  }
+  At(i) = Param{kTextArrayOid, std::move(out), false};
+  return *this;
+}
+
 Statement& Statement::Bind(int i, int64_t v) {
   At(i) = Param{kInt8Oid, BigEndian64(static_cast<uint64_t>(v)), false};
   return *this;
@@ -234,6 +256,49 @@ std::optional<int64_t> Statement::OptInt(int i) const {
   return Int(i);
 }
 
+// ---- CopyRows ----
+
+CopyRows::CopyRows() {
+  static constexpr char kSignature[] = "PGCOPY\n\377\r\n";  // and its NUL
+  data_.append(kSignature, sizeof(kSignature));
+  Put32(0);  // flags
+  Put32(0);  // header extension length
+}
+
+void CopyRows::Put32(uint32_t v) {
+  v = htobe32(v);
+  data_.append(reinterpret_cast<const char*>(&v), 4);
+}
+
+CopyRows& CopyRows::BeginRow(int fields) {
+  const uint16_t n = htobe16(static_cast<uint16_t>(fields));
+  data_.append(reinterpret_cast<const char*>(&n), 2);
+  return *this;
+}
+
+CopyRows& CopyRows::Add(std::string_view v) {
+  Put32(static_cast<uint32_t>(v.size()));
+  data_.append(v);
+  return *this;
+}
+
+CopyRows& CopyRows::Add(const std::optional<std::string>& v) {
+  if (v) return Add(std::string_view(*v));
+  Put32(0xffffffff);  // -1: NULL
+  return *this;
+}
+
+CopyRows& CopyRows::Add(int64_t v) {
+  Put32(8);
+  data_ += BigEndian64(static_cast<uint64_t>(v));
+  return *this;
+}
+
+const std::string& CopyRows::Finish() {
+  data_.append("\xff\xff", 2);  // a field count of -1 ends the data
+  return data_;
+}
+
 // ---- Connection ----
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo) {
@@ -283,6 +348,30 @@ Status Connection::Exec(const std::string& sql) {
   PGresult* result = PQexec(conn_, sql.c_str());
   Status s = Check(result, "exec");
   PQclear(result);
+  return s;
+}
+
+Status Connection::CopyIn(const char* sql, std::string_view data) {
+  PGresult* started = PQexec(conn_, sql);
+  if (PQresultStatus(started) != PGRES_COPY_IN) {
+    Status s = Check(started, "copy");
+    PQclear(started);
+    return s.ok() ? Internal(std::string("copy: not a COPY FROM STDIN: ") + sql) : s;
+  }
+  PQclear(started);
+  // On a send failure the server still ends the COPY; its result says why.
+  if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) == 1) {
+    (void)PQputCopyEnd(conn_, nullptr);
+  } else {
+    (void)PQputCopyEnd(conn_, "client could not send the rows");
+  }
+  PGresult* result = PQgetResult(conn_);
+  std::string what = "copy";
+  const char* context = result != nullptr ? PQresultErrorField(result, PG_DIAG_CONTEXT) : nullptr;
+  if (context != nullptr) what += " (" + Trimmed(context) + ")";  // "COPY t, line 3, column c"
+  Status s = Check(result, what);
+  PQclear(result);
+  while ((result = PQgetResult(conn_)) != nullptr) PQclear(result);
   return s;
 }
 

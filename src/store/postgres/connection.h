@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -50,6 +51,26 @@ std::string RedactConninfo(const std::string& conninfo);
 
 class Connection;
 
+// Rows in PostgreSQL's binary COPY format, for Connection::CopyIn: the header, then per row
+// BeginRow(n) and n fields, in the order of the COPY's column list. Text and bytea are sent
+// byte for byte (the server still checks that text is valid UTF-8).
+class CopyRows {
+ public:
+  CopyRows();
+  CopyRows& BeginRow(int fields);
+  CopyRows& Add(std::string_view v);  // text or bytea
+  CopyRows& Add(const std::string& v) { return Add(std::string_view(v)); }
+  CopyRows& Add(const std::optional<std::string>& v);
+  CopyRows& Add(int64_t v);  // int8
+  CopyRows& Add(TimePoint v) { return Add(int64_t{v.time_since_epoch().count()}); }
+  // The rows with the trailer: what CopyIn sends.
+  const std::string& Finish();
+
+ private:
+  void Put32(uint32_t v);
+  std::string data_;
+};
+
 // One execution of a cached prepared statement: bind parameters 1..N, then Step() runs it on
 // the first call and walks the rows. The statement is prepared on its connection the first
 // time its SQL (by pointer) runs there, with the parameter types of that first binding; every
@@ -62,8 +83,9 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
 
   // Binding, 1-based as in SQL ($1). A parameter left unbound is a NULL of unknown type.
-  Statement& Bind(int i, std::string_view v);      // text
-  Statement& BindBlob(int i, std::string_view v);  // bytea
+  Statement& Bind(int i, std::string_view v);                       // text
+  Statement& BindBlob(int i, std::string_view v);                   // bytea
+  Statement& BindTextArray(int i, std::span<const std::string> v);  // text[]
   Statement& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
   Statement& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
   Statement& Bind(int i, int64_t v);
@@ -149,6 +171,9 @@ class Connection {
   Statement Prepare(const char* sql) { return Statement(*this, sql); }
   // Runs one or more statements without parameters or results (simple query protocol).
   Status Exec(const std::string& sql);
+  // Runs `sql`, a COPY ... FROM STDIN, sending `data` (CopyRows::Finish() for FORMAT binary).
+  // A failure names the row the server refused, as PostgreSQL reports it.
+  Status CopyIn(const char* sql, std::string_view data);
 
   // The first failure since the last ClearFailure(), and its SQLSTATE. After a failed
   // statement PostgreSQL refuses everything until the transaction ends; what it then says

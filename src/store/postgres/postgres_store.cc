@@ -7,8 +7,10 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <unordered_map>
 #include <utility>
 
+#include "store/postgres/partitions.h"
 #include "store/postgres/schema.h"
 
 namespace truthbook::store::postgres {
@@ -36,6 +38,10 @@ constexpr char kEventOfPrediction[] =
     "e.start_time, e.status, e.body_sha256, e.recorded_at FROM predictions p "
     "JOIN events e ON e.event_id = p.event_id WHERE p.prediction_id = $1 "
     "ORDER BY e.revision DESC LIMIT 1";
+constexpr char kListUnknownEvents[] =
+    "SELECT id FROM unnest($1::text[]) WITH ORDINALITY AS u (id, n) "
+    "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = u.id) "
+    "GROUP BY id ORDER BY MIN(n)";
 constexpr char kInsertEvent[] =
     "INSERT INTO events (event_id, revision, sport, league, season, home_team, away_team, "
     "start_time, status, body_sha256, recorded_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
@@ -44,7 +50,11 @@ constexpr char kInsertEvent[] =
 #define TB_ODDS_COLS                                                                           \
   "snapshot_id, event_id, book, market, captured_at, recorded_at, raw, quotes, devig_method, " \
   "content_sha256, player, stat"
-constexpr char kGetOdds[] = "SELECT " TB_ODDS_COLS " FROM odds_snapshots WHERE snapshot_id = $1";
+// odds_snapshot_ids names the snapshot's capture time, so only its partition is searched.
+#define TB_ODDS_TIME_OF_ID "(SELECT captured_at FROM odds_snapshot_ids WHERE snapshot_id = $1)"
+constexpr char kGetOdds[] = "SELECT " TB_ODDS_COLS
+                            " FROM odds_snapshots WHERE snapshot_id = $1 "
+                            "AND captured_at = " TB_ODDS_TIME_OF_ID;
 constexpr char kFindOddsByContent[] =
     "SELECT " TB_ODDS_COLS
     " FROM odds_snapshots "
@@ -56,9 +66,36 @@ constexpr char kListOdds[] =
     "AND ($4 IS NULL OR captured_at >= $4) AND ($5 IS NULL OR captured_at <= $5) "
     "AND ($6 IS NULL OR captured_at > $6 OR (captured_at = $6 AND snapshot_id > $7)) "
     "ORDER BY captured_at, snapshot_id LIMIT $8";
-constexpr char kInsertOdds[] = "INSERT INTO odds_snapshots (" TB_ODDS_COLS
-                               ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) "
-                               "ON CONFLICT DO NOTHING";
+// A snapshot and its id row are inserted by one statement. Content already stored (the
+// partitioned unique index) inserts neither; an id taken in another month fails on
+// odds_snapshot_ids' key. The row count is that of the ids inserted.
+#define TB_INSERT_ODDS_THEN_ID(rows)                                 \
+  "WITH ins AS (INSERT INTO odds_snapshots (" TB_ODDS_COLS ") " rows \
+  " ON CONFLICT DO NOTHING RETURNING snapshot_id, captured_at) "     \
+  "INSERT INTO odds_snapshot_ids (snapshot_id, captured_at) "        \
+  "SELECT snapshot_id, captured_at FROM ins"
+constexpr char kInsertOdds[] =
+    TB_INSERT_ODDS_THEN_ID("VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)");
+// Bulk ingest: COPY into a session's temporary staging table (emptied at each commit), then
+// one INSERT ... SELECT. The batch's own repeats are left out beforehand (InsertOddsSnapshots),
+// so the order in which the server inserts does not matter.
+constexpr char kCreateStaging[] =
+    "CREATE TEMP TABLE IF NOT EXISTS tb_odds_staging (ord BIGINT NOT NULL, "
+    "LIKE odds_snapshots) ON COMMIT DELETE ROWS";
+constexpr char kEmptyStaging[] = "TRUNCATE tb_odds_staging";
+constexpr char kCopyStaging[] =
+    "COPY tb_odds_staging (ord, " TB_ODDS_COLS ") FROM STDIN (FORMAT binary)";
+constexpr char kInsertStaged[] =
+    TB_INSERT_ODDS_THEN_ID("SELECT " TB_ODDS_COLS " FROM tb_odds_staging");
+// The staged rows that were not inserted as given: the stored snapshot with their content,
+// or nulls when there is none (their snapshot_id is taken by other content).
+constexpr char kStagedNotInserted[] =
+    "SELECT s.ord, s.snapshot_id, o.snapshot_id, o.event_id, o.book, o.market, o.captured_at, "
+    "o.recorded_at, o.raw, o.quotes, o.devig_method, o.content_sha256, o.player, o.stat "
+    "FROM tb_odds_staging s LEFT JOIN odds_snapshots o ON o.event_id = s.event_id "
+    "AND o.captured_at = s.captured_at AND o.content_sha256 = s.content_sha256 "
+    "WHERE o.snapshot_id IS DISTINCT FROM s.snapshot_id ORDER BY s.ord";
+#undef TB_INSERT_ODDS_THEN_ID
 constexpr char kListClosing[] =
     "SELECT snapshot_id, event_id, book, market, captured_at, recorded_at, ''::bytea, quotes, "
     "devig_method, content_sha256, player, stat FROM odds_snapshots WHERE event_id = $1 "
@@ -79,6 +116,8 @@ constexpr char kInsertInjury[] = "INSERT INTO injury_snapshots (" TB_INJURY_COLS
 
 constexpr char kFindSnapshotRef[] =
     "SELECT 'odds_snapshot'::text, content_sha256 FROM odds_snapshots WHERE snapshot_id = $1 "
+    "AND captured_at = " TB_ODDS_TIME_OF_ID
+    " "
     "UNION ALL "
     "SELECT 'injury_snapshot'::text, content_sha256 FROM injury_snapshots WHERE snapshot_id = $1";
 
@@ -244,7 +283,12 @@ constexpr char kInsertRejected[] =
 constexpr char kInsertCleanup[] =
     "INSERT INTO snapshot_cleanups (cleanup_id, cutoff, requested_at, deleted_count, "
     "deleted_ids) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING";
-constexpr char kDeleteOdds[] = "DELETE FROM odds_snapshots WHERE snapshot_id = $1";
+constexpr char kDeleteOdds[] =
+    "DELETE FROM odds_snapshots WHERE snapshot_id = $1 "
+    "AND captured_at = " TB_ODDS_TIME_OF_ID;
+// After the snapshot: the schema refuses to delete the id of a stored snapshot.
+constexpr char kDeleteOddsId[] = "DELETE FROM odds_snapshot_ids WHERE snapshot_id = $1";
+#undef TB_ODDS_TIME_OF_ID
 constexpr char kListUnreferenced[] =
     "SELECT s.snapshot_id FROM odds_snapshots s WHERE s.captured_at < $1 AND NOT EXISTS "
     "(SELECT 1 FROM sim_run_inputs i WHERE i.snapshot_id = s.snapshot_id) AND NOT EXISTS "
@@ -523,6 +567,12 @@ class PgReads : public Base {
     s.BindAll(event_id);
     return One(s, ReadEvent);
   }
+  Result<std::vector<std::string>> ListUnknownEvents(
+      std::span<const std::string> event_ids) override {
+    Statement s = conn_.Prepare(kListUnknownEvents);
+    s.BindTextArray(1, event_ids);
+    return All<std::string>(s, [](const Statement& st) { return st.Text(0); });
+  }
   Result<std::optional<OddsSnapshot>> GetOddsSnapshot(const std::string& id) override {
     Statement s = conn_.Prepare(kGetOdds);
     s.BindAll(id);
@@ -759,7 +809,8 @@ class PgReader final : public PgReads<Reader> {
 
 class PgWriteTxn final : public PgReads<WriteTxn> {
  public:
-  using PgReads::PgReads;
+  PgWriteTxn(Connection& conn, OddsPartitions& partitions)
+      : PgReads(conn), partitions_(partitions) {}
 
   // The check before a publish, made race-free across transactions (kLockPrediction).
   Result<std::optional<Publish>> PublishForPrediction(const std::string& id) override {
@@ -777,11 +828,69 @@ class PgWriteTxn final : public PgReads<WriteTxn> {
                   e.home_team, e.away_team, e.start_time, e.status, e.body_sha256, e.recorded_at);
   }
   Status InsertOddsSnapshot(const OddsSnapshot& s) override {
+    RETURN_IF_ERROR(partitions_.Ensure(std::span(&s.captured_at, 1)));
     Statement st = conn_.Prepare(kInsertOdds);
     st.BindAll(s.snapshot_id, s.event_id, s.book, s.market, s.captured_at, s.recorded_at);
     st.BindBlob(7, s.raw).Bind(8, s.quotes_json).Bind(9, s.devig_method);
     st.Bind(10, s.content_sha256).Bind(11, s.player).Bind(12, s.stat);
     return Inserted("odds_snapshots", st);
+  }
+  Result<std::vector<std::optional<OddsSnapshot>>> InsertOddsSnapshots(
+      std::span<const OddsSnapshot> snapshots) override {
+    std::vector<std::optional<OddsSnapshot>> out(snapshots.size());
+    if (snapshots.empty()) return out;
+    std::vector<TimePoint> times;
+    times.reserve(snapshots.size());
+    for (const OddsSnapshot& s : snapshots) times.push_back(s.captured_at);
+    RETURN_IF_ERROR(partitions_.Ensure(times));
+
+    // A row repeating the content of an earlier row is not sent: it gets what that row gets
+    // (the first wins, and the server need not sort the batch).
+    std::vector<size_t> first(snapshots.size());
+    std::unordered_map<std::string, size_t> first_of_content;
+    for (size_t i = 0; i < snapshots.size(); ++i) {
+      const OddsSnapshot& s = snapshots[i];
+      std::string key = s.event_id;
+      key += '\0';
+      key += std::to_string(s.captured_at.time_since_epoch().count());
+      key += '\0';
+      key += s.content_sha256;
+      first[i] = first_of_content.try_emplace(std::move(key), i).first->second;
+    }
+
+    RETURN_IF_ERROR(conn_.Exec(staged_ ? kEmptyStaging : kCreateStaging));
+    staged_ = true;
+    CopyRows rows;
+    for (size_t i = 0; i < snapshots.size(); ++i) {
+      if (first[i] != i) continue;
+      const OddsSnapshot& s = snapshots[i];
+      rows.BeginRow(13).Add(static_cast<int64_t>(i)).Add(s.snapshot_id).Add(s.event_id);
+      rows.Add(s.book).Add(s.market).Add(s.captured_at).Add(s.recorded_at).Add(s.raw);
+      rows.Add(s.quotes_json).Add(s.devig_method).Add(s.content_sha256).Add(s.player);
+      rows.Add(s.stat);
+    }
+    RETURN_IF_ERROR(conn_.CopyIn(kCopyStaging, rows.Finish()));
+
+    Statement insert = conn_.Prepare(kInsertStaged);
+    RETURN_IF_ERROR(insert.Run());
+    if (insert.RowsAffected() != static_cast<int64_t>(first_of_content.size())) {
+      // Some content was stored already: say which, with the stored snapshot.
+      Statement left = conn_.Prepare(kStagedNotInserted);
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, left.Step());
+        if (!row) break;
+        if (left.IsNull(2)) {
+          return AlreadyExists("odds_snapshots: snapshot_id " + left.Text(1) +
+                               " is taken by other content");
+        }
+        const int64_t ord = left.Int(0);
+        out[ord] = ReadOdds(left.From(2));
+      }
+    }
+    for (size_t i = 0; i < snapshots.size(); ++i) {
+      if (first[i] != i) out[i] = out[first[i]] ? out[first[i]] : snapshots[first[i]];
+    }
+    return out;
   }
   Status InsertInjurySnapshot(const InjurySnapshot& s) override {
     Statement st = conn_.Prepare(kInsertInjury);
@@ -860,7 +969,8 @@ class PgWriteTxn final : public PgReads<WriteTxn> {
                   c.deleted_count, c.deleted_ids_json);
   }
   Status DeleteOddsSnapshot(const std::string& snapshot_id) override {
-    return Run(kDeleteOdds, snapshot_id);  // the schema's triggers refuse a referenced one
+    RETURN_IF_ERROR(Run(kDeleteOdds, snapshot_id));  // the schema refuses a referenced one
+    return Run(kDeleteOddsId, snapshot_id);
   }
   Status ReplaceRollupDay(int64_t day, const std::vector<RollupDay>& rows) override {
     RETURN_IF_ERROR(Run(kLockRollupDay, day));
@@ -928,7 +1038,9 @@ class PgWriteTxn final : public PgReads<WriteTxn> {
     return Inserted(table, st);
   }
 
+  OddsPartitions& partitions_;
   bool ledger_locked_ = false;  // this transaction holds kLockLedger
+  bool staged_ = false;         // this transaction has created tb_odds_staging
 };
 
 }  // namespace
@@ -961,8 +1073,8 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(
     const std::string& conninfo, const Clock& clock, PostgresOptions options,
     const std::function<void(const std::string&)>& on_table) {
   RETURN_IF_ERROR(ParseConninfo(conninfo).status());
-  if (options.max_connections < 1 || options.writer_threads < 1 ||
-      options.max_write_attempts < 1 || options.max_batch < 1) {
+  if (options.max_connections < 1 || options.writer_threads < 1 || options.max_write_attempts < 1 ||
+      options.max_batch < 1) {
     return InvalidArgument(
         "postgres options: connections, writers, attempts and batch must be >= 1");
   }
@@ -972,12 +1084,22 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(
   if (!migrated.ok()) {
     return Unavailable("migrate " + RedactConninfo(conninfo) + ": " + migrated.message());
   }
-  return std::unique_ptr<PostgresStore>(new PostgresStore(conninfo, options, std::move(first)));
+  auto store =
+      std::unique_ptr<PostgresStore>(new PostgresStore(conninfo, options, std::move(first)));
+  Status partitioned = store->partitions_.EnsureAhead(clock.Now(), kPartitionsAhead);
+  if (!partitioned.ok()) {
+    return Unavailable("partition odds_snapshots in " + RedactConninfo(conninfo) + ": " +
+                       partitioned.message());
+  }
+  return store;
 }
 
 PostgresStore::PostgresStore(std::string conninfo, PostgresOptions options,
                              std::unique_ptr<Connection> first)
-    : conninfo_(std::move(conninfo)), location_(RedactConninfo(conninfo_)), options_(options) {
+    : conninfo_(std::move(conninfo)),
+      location_(RedactConninfo(conninfo_)),
+      options_(options),
+      partitions_(conninfo_) {
   idle_.push_back(std::move(first));
   open_ = 1;
   for (int i = 0; i < options_.writer_threads; ++i) {
@@ -1104,7 +1226,7 @@ Status PostgresStore::RunWrite(const WriteFn& fn) {
   for (int attempt = 1;; ++attempt) {
     if (attempt > 1) BackOff(attempt - 1);
     ASSIGN_OR_RETURN(Lease conn, Begin(kBeginWrite));
-    PgWriteTxn txn(*conn);
+    PgWriteTxn txn(*conn, partitions_);
     Status s = RunFn(fn, txn, *conn);
     const bool retryable = IsRetryableSqlstate(conn->failure_sqlstate());
     if (s.ok()) {
@@ -1134,7 +1256,7 @@ void PostgresStore::CommitBatch(std::vector<Job>& batch) {
     return;
   }
   Lease& conn = *begun;
-  PgWriteTxn txn(*conn);
+  PgWriteTxn txn(*conn, partitions_);
   std::vector<Job*> again;  // met a deadlock: run again on their own after the commit
   for (Job& job : batch) {
     job.status = conn->Exec("SAVEPOINT job");
@@ -1153,8 +1275,10 @@ void PostgresStore::CommitBatch(std::vector<Job>& batch) {
   Status committed = conn->failure().ok() ? conn->Exec("COMMIT") : conn->failure();
   if (!conn->Idle() && !conn->Broken()) (void)conn->Exec("ROLLBACK");
   if (!committed.ok() && conn->Broken()) {
-    committed = Unavailable("commit: the connection was lost; the write may or may not have "
-                            "been committed: " + committed.message());
+    committed = Unavailable(
+        "commit: the connection was lost; the write may or may not have "
+        "been committed: " +
+        committed.message());
   } else if (!committed.ok() && IsRetryableSqlstate(conn->failure_sqlstate())) {
     for (Job& job : batch) {
       if (job.status.ok()) again.push_back(&job);

@@ -23,12 +23,14 @@
 
 #include "base/clock.h"
 #include "store/postgres/connection.h"
+#include "store/postgres/partitions.h"
 #include "store/store.h"
 
 namespace truthbook::store::postgres {
 
 struct PostgresOptions {
-  // Most connections the store holds open, readers and writers together. Default 8.
+  // Most connections the store holds open, readers and writers together (plus one that
+  // creates odds_snapshots partitions when a month needs one). Default 8.
   int max_connections = 8;
   // Threads that run WriteAsync callbacks, each in its own transaction. Default 4.
   int writer_threads = 4;
@@ -41,8 +43,12 @@ struct PostgresOptions {
 
 class PostgresStore final : public Store {
  public:
-  // Connects with the libpq `conninfo` (key=value or postgresql:// URI) and applies pending
-  // migrations (serialized across processes). `on_table` (may be empty) hears each table
+  // Months after the current one whose odds_snapshots partitions Open() creates ahead of time.
+  static constexpr int kPartitionsAhead = 3;
+
+  // Connects with the libpq `conninfo` (key=value or postgresql:// URI), applies pending
+  // migrations (serialized across processes) and creates the odds_snapshots partitions of the
+  // current month and the kPartitionsAhead after it. `on_table` (may be empty) hears each table
   // name, for `init-db`. InvalidArgument for an unparseable conninfo; Unavailable when the
   // server cannot be reached or the schema cannot be migrated.
   static Result<std::unique_ptr<PostgresStore>> Open(
@@ -86,6 +92,7 @@ class PostgresStore final : public Store {
   const std::string conninfo_;
   const std::string location_;
   const PostgresOptions options_;
+  OddsPartitions partitions_;  // its own connection, besides the pool
 
   std::mutex mu_;
   std::condition_variable pool_cv_;

@@ -307,6 +307,120 @@ CREATE INDEX job_runs_started ON job_runs (job, started_at);
 )sql");
 }
 
+// The triggers that PostgreSQL does not clone from odds_snapshots to its partitions: the
+// statement triggers refusing UPDATE and TRUNCATE, so that an edit aimed at one partition
+// directly fails as one aimed at the parent does. (Row triggers are cloned, ENABLE ALWAYS
+// included.) `partition` is a plpgsql expression naming the partition.
+std::string PartitionStatementTriggers(const std::string& partition) {
+  std::string sql;
+  for (const auto& [suffix, event] :
+       {std::pair<std::string, std::string>{"_append_only_statement", "UPDATE"},
+        {"_no_truncate", "TRUNCATE"}}) {
+    sql += "  EXECUTE format('CREATE TRIGGER %I BEFORE " + event +
+           " ON %I FOR EACH STATEMENT EXECUTE FUNCTION tb_refuse_edit()', " + partition + " || '" +
+           suffix + "', " + partition + ");\n";
+    sql += "  EXECUTE format('ALTER TABLE %I ENABLE ALWAYS TRIGGER %I', " + partition + ", " +
+           partition + " || '" + suffix + "');\n";
+  }
+  return sql;
+}
+
+// odds_snapshots partitioned by month of captured_at (docs/STORAGE.md, "Partitions"). A
+// partitioned table's unique keys must hold the partition key, so snapshot_id alone cannot be
+// one: odds_snapshot_ids, written by the same statement as the snapshot, keeps it unique
+// across partitions and is what grading's closing_snapshot_id references. The existing rows
+// move over; triggers and indexes are made anew.
+std::string V6PartitionOddsSnapshots() {
+  std::string sql = R"sql(
+ALTER TABLE grading DROP CONSTRAINT grading_closing_snapshot_id_fkey;
+ALTER TABLE odds_snapshots RENAME TO odds_snapshots_v5;
+ALTER TABLE odds_snapshots_v5 DROP CONSTRAINT odds_snapshots_pkey;
+DROP INDEX odds_snapshots_event_time, odds_snapshots_content;
+
+CREATE TABLE odds_snapshots (
+  snapshot_id CTEXT NOT NULL, event_id CTEXT NOT NULL, book CTEXT NOT NULL,
+  market CTEXT NOT NULL, captured_at BIGINT NOT NULL, recorded_at BIGINT NOT NULL,
+  raw BYTEA NOT NULL, quotes CTEXT NOT NULL, devig_method CTEXT NOT NULL,
+  content_sha256 CTEXT NOT NULL, player CTEXT, stat CTEXT,
+  PRIMARY KEY (snapshot_id, captured_at))
+  PARTITION BY RANGE (captured_at);
+CREATE INDEX odds_snapshots_event_time ON odds_snapshots (event_id, captured_at, snapshot_id);
+CREATE UNIQUE INDEX odds_snapshots_content
+  ON odds_snapshots (event_id, captured_at, content_sha256);
+
+CREATE TABLE odds_snapshot_ids (snapshot_id CTEXT PRIMARY KEY, captured_at BIGINT NOT NULL);
+
+-- Row triggers are cloned to every partition, present and future, ENABLE ALWAYS included.
+CREATE TRIGGER odds_snapshots_no_delete_referenced BEFORE DELETE ON odds_snapshots
+  FOR EACH ROW EXECUTE FUNCTION tb_odds_snapshot_unread();
+CREATE TRIGGER odds_snapshots_no_delete_graded BEFORE DELETE ON odds_snapshots
+  FOR EACH ROW EXECUTE FUNCTION tb_odds_snapshot_ungraded();
+
+-- An id goes only after its snapshot, and never while a grading names it (the foreign key
+-- alone would not hold in replica mode).
+CREATE FUNCTION tb_odds_snapshot_id_unused() RETURNS trigger LANGUAGE plpgsql
+  SET search_path FROM CURRENT AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM odds_snapshots
+             WHERE snapshot_id = OLD.snapshot_id AND captured_at = OLD.captured_at) THEN
+    RAISE EXCEPTION 'odds_snapshot_ids: the snapshot is still stored' USING ERRCODE = 'TB002';
+  END IF;
+  IF EXISTS (SELECT 1 FROM grading WHERE closing_snapshot_id = OLD.snapshot_id) THEN
+    RAISE EXCEPTION 'odds_snapshot_ids: the closing line of a grading' USING ERRCODE = 'TB002';
+  END IF;
+  RETURN OLD;
+END $$;
+CREATE TRIGGER odds_snapshot_ids_no_delete_used BEFORE DELETE ON odds_snapshot_ids
+  FOR EACH ROW EXECUTE FUNCTION tb_odds_snapshot_id_unused();
+
+-- Adds the partition of the month holding `t` (Unix ms) unless it exists. Under a
+-- transaction-level advisory lock, so servers racing for one month create it once. CREATE
+-- TABLE and ATTACH rather than CREATE TABLE ... PARTITION OF, which would wait for (and
+-- block) every transaction writing odds_snapshots; ATTACH takes a lock that inserts and reads
+-- do not conflict with. SECURITY DEFINER: the application role needs no CREATE privilege.
+CREATE FUNCTION tb_odds_partition(t BIGINT) RETURNS void LANGUAGE plpgsql
+  SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  month_start TIMESTAMP := date_trunc('month',
+      to_timestamp(floor(t / 1000.0)::float8) AT TIME ZONE 'UTC');
+  from_ms BIGINT := (extract(epoch FROM month_start) * 1000)::bigint;
+  to_ms BIGINT := (extract(epoch FROM month_start + interval '1 month') * 1000)::bigint;
+  part TEXT := 'odds_snapshots_' || to_char(month_start, 'YYYY_MM');
+BEGIN
+  PERFORM pg_advisory_xact_lock()sql" +
+                    std::to_string(kPartitionLockKey) + R"sql();
+  IF to_regclass(quote_ident(part)) IS NOT NULL THEN
+    RETURN;
+  END IF;
+  EXECUTE format('CREATE TABLE %I (LIKE odds_snapshots INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+                 part);
+  EXECUTE format('ALTER TABLE odds_snapshots ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)',
+                 part, from_ms, to_ms);
+)sql";
+  sql += PartitionStatementTriggers("part");
+  sql += R"sql(END $$;
+
+SELECT tb_odds_partition(MIN(captured_at)) FROM odds_snapshots_v5
+  GROUP BY date_trunc('month', to_timestamp(floor(captured_at / 1000.0)::float8) AT TIME ZONE 'UTC');
+INSERT INTO odds_snapshots (snapshot_id, event_id, book, market, captured_at, recorded_at, raw,
+    quotes, devig_method, content_sha256, player, stat)
+  SELECT snapshot_id, event_id, book, market, captured_at, recorded_at, raw, quotes,
+    devig_method, content_sha256, player, stat FROM odds_snapshots_v5;
+INSERT INTO odds_snapshot_ids (snapshot_id, captured_at)
+  SELECT snapshot_id, captured_at FROM odds_snapshots_v5;
+DROP TABLE odds_snapshots_v5;
+
+ALTER TABLE grading ADD CONSTRAINT grading_closing_snapshot_id_fkey
+  FOREIGN KEY (closing_snapshot_id) REFERENCES odds_snapshot_ids (snapshot_id);
+)sql";
+  sql += Always("odds_snapshots", "odds_snapshots_no_delete_referenced");
+  sql += Always("odds_snapshots", "odds_snapshots_no_delete_graded");
+  sql += Always("odds_snapshot_ids", "odds_snapshot_ids_no_delete_used");
+  sql += AppendOnly("odds_snapshots", /*allow_delete=*/true);
+  sql += AppendOnly("odds_snapshot_ids", /*allow_delete=*/true);
+  return WithTextCollation(std::move(sql));
+}
+
 Status MigrateLocked(Connection& conn, TimePoint now) {
   // The application role may not create tables (DEPLOYMENT.md): a current schema is only read.
   static constexpr char kHasMigrations[] = "SELECT to_regclass('schema_migrations') IS NOT NULL";
@@ -345,6 +459,7 @@ const std::vector<Migration>& Migrations() {
       {3, "grading", V3Grading()},
       {4, "calibration", V4Calibration()},
       {5, "performance rollups and job runs", V5RollupsAndJobs()},
+      {6, "odds snapshots partitioned by month", V6PartitionOddsSnapshots()},
   };
   return *migrations;
 }
@@ -366,7 +481,7 @@ Status GrantAppRole(Connection& conn, const std::string& role) {
                    "REVOKE INSERT ON schema_migrations FROM " +
                    role +
                    ";\n"
-                   "GRANT DELETE ON odds_snapshots, performance_rollups TO " +
+                   "GRANT DELETE ON odds_snapshots, odds_snapshot_ids, performance_rollups TO " +
                    role +
                    ";\n"
                    "GRANT UPDATE ON job_runs, rollup_state TO " +
@@ -414,7 +529,8 @@ Status Migrate(Connection& conn, TimePoint now,
   // Tables of the schema new tables go to (the first of search_path), oldest first.
   static constexpr char kTables[] =
       "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY c.oid";
+      "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+      "ORDER BY c.oid";
   Statement tables = conn.Prepare(kTables);
   for (;;) {
     ASSIGN_OR_RETURN(bool row, tables.Step());

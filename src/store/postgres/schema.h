@@ -31,6 +31,8 @@ const std::vector<Migration>& Migrations();
 // once), and the transaction-level one under which a ledger entry takes the next log_index.
 inline constexpr int64_t kMigrationLockKey = 0x74625f6d69677274;  // "tb_migrt"
 inline constexpr int64_t kLedgerLockKey = 0x74625f6c65646772;     // "tb_ledgr"
+// The transaction-level advisory lock under which a partition of odds_snapshots is created.
+inline constexpr int64_t kPartitionLockKey = 0x74625f7061727473;  // "tb_parts"
 
 // Applies every migration newer than the database's version, each in its own transaction,
 // holding kMigrationLockKey throughout, then calls `on_table` with the name of each table of

@@ -6,6 +6,8 @@
 #include <exception>
 #include <map>
 #include <optional>
+#include <set>
+#include <string_view>
 #include <utility>
 
 #include "store/sqlite/schema.h"
@@ -245,26 +247,26 @@ constexpr char kRollupFacts[] =
     "JOIN events e ON e.event_id = p.event_id "
     "  AND e.revision = (SELECT MAX(revision) FROM events WHERE event_id = p.event_id) "
     "WHERE pp.published_at >= ? AND pp.published_at < ?";
-#define TB_ROLLUP_COLS                                                                        \
-  "rollup_key, dims, day, season, win, loss, push, void, half_win, half_loss, stake, "        \
-  "profit_units, clv_price_sum, clv_price_n, clv_fair_sum, clv_prob_pts_sum, clv_n, "         \
+#define TB_ROLLUP_COLS                                                                 \
+  "rollup_key, dims, day, season, win, loss, push, void, half_win, half_loss, stake, " \
+  "profit_units, clv_price_sum, clv_price_n, clv_fair_sum, clv_prob_pts_sum, clv_n, "  \
   "beat_close_n, brier_sum, log_loss_sum, scored_n, bins, computed_at"
 // Two statements rather than "(?2 IS NULL OR rollup_key = ?2)", which the planner cannot
 // use to narrow the key range.
-constexpr char kRollupDaysOfDims[] =
-    "SELECT " TB_ROLLUP_COLS " FROM performance_rollups WHERE dims = ?1 "
-    "AND (?2 IS NULL OR season = ?2) AND day BETWEEN ?3 AND ?4 "
-    "ORDER BY dims, rollup_key, day, season";
-constexpr char kRollupDaysOfKey[] =
-    "SELECT " TB_ROLLUP_COLS " FROM performance_rollups WHERE dims = ?1 AND rollup_key = ?2 "
-    "AND (?3 IS NULL OR season = ?3) AND day BETWEEN ?4 AND ?5 "
-    "ORDER BY dims, rollup_key, day, season";
-constexpr char kInsertRollupDay[] =
-    "INSERT INTO performance_rollups (" TB_ROLLUP_COLS
-    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+constexpr char kRollupDaysOfDims[] = "SELECT " TB_ROLLUP_COLS
+                                     " FROM performance_rollups WHERE dims = ?1 "
+                                     "AND (?2 IS NULL OR season = ?2) AND day BETWEEN ?3 AND ?4 "
+                                     "ORDER BY dims, rollup_key, day, season";
+constexpr char kRollupDaysOfKey[] = "SELECT " TB_ROLLUP_COLS
+                                    " FROM performance_rollups WHERE dims = ?1 AND rollup_key = ?2 "
+                                    "AND (?3 IS NULL OR season = ?3) AND day BETWEEN ?4 AND ?5 "
+                                    "ORDER BY dims, rollup_key, day, season";
+constexpr char kInsertRollupDay[] = "INSERT INTO performance_rollups (" TB_ROLLUP_COLS
+                                    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 constexpr char kDeleteRollupDay[] = "DELETE FROM performance_rollups WHERE day = ?";
 constexpr char kLatestRollupDay[] =
-    "SELECT " TB_ROLLUP_COLS " FROM performance_rollups WHERE dims = ? AND rollup_key = ? "
+    "SELECT " TB_ROLLUP_COLS
+    " FROM performance_rollups WHERE dims = ? AND rollup_key = ? "
     "AND day <= ? ORDER BY dims DESC, rollup_key DESC, day DESC, season DESC LIMIT 1";
 #undef TB_ROLLUP_COLS
 constexpr char kRollupWatermark[] = "SELECT watermark FROM rollup_state WHERE id = 1";
@@ -280,8 +282,8 @@ constexpr char kListJobRuns[] = "SELECT " TB_JOB_RUN_COLS
                                 "ORDER BY started_at DESC, slot DESC LIMIT ?";
 constexpr char kLatestJobSlot[] =
     "SELECT MAX(slot) FROM job_runs WHERE job = ? AND trigger <> 'manual'";
-constexpr char kInsertJobRun[] = "INSERT INTO job_runs (" TB_JOB_RUN_COLS
-                                 ") VALUES (?,?,?,?,?,?,?,?,?)";
+constexpr char kInsertJobRun[] =
+    "INSERT INTO job_runs (" TB_JOB_RUN_COLS ") VALUES (?,?,?,?,?,?,?,?,?)";
 #undef TB_JOB_RUN_COLS
 constexpr char kFinishJobRun[] =
     "UPDATE job_runs SET status = ?, finished_at = ?, duration_ms = ?, summary = ? "
@@ -391,16 +393,15 @@ std::string EncodeRollupBins(const RollupSums& sums) {
   std::string out(kRollupBinsBytes, '\0');
   std::memcpy(out.data(), sums.bin_n.data(), 8 * RollupSums::kBins);
   std::memcpy(out.data() + 8 * RollupSums::kBins, sums.bin_p_sum.data(), 8 * RollupSums::kBins);
-  std::memcpy(out.data() + 16 * RollupSums::kBins, sums.bin_hit_sum.data(),
-              8 * RollupSums::kBins);
+  std::memcpy(out.data() + 16 * RollupSums::kBins, sums.bin_hit_sum.data(), 8 * RollupSums::kBins);
   return out;
 }
 
 RollupFact ReadRollupFact(const Statement& s) {
-  return RollupFact{s.Text(0),       s.Text(1),       s.Text(2),       s.Text(3),
-                    s.Text(4),       s.Text(5),       s.Text(6),       s.Text(7),
-                    s.Double(8),     s.Double(9),     s.OptDouble(10), s.OptDouble(11),
-                    s.OptDouble(12), s.Double(13),    s.OptDouble(14), s.OptDouble(15)};
+  return RollupFact{s.Text(0),       s.Text(1),    s.Text(2),       s.Text(3),
+                    s.Text(4),       s.Text(5),    s.Text(6),       s.Text(7),
+                    s.Double(8),     s.Double(9),  s.OptDouble(10), s.OptDouble(11),
+                    s.OptDouble(12), s.Double(13), s.OptDouble(14), s.OptDouble(15)};
 }
 
 RollupDay ReadRollupDay(const Statement& s) {
@@ -424,8 +425,7 @@ RollupDay ReadRollupDay(const Statement& s) {
   if (bins.size() == kRollupBinsBytes) {
     std::memcpy(r.bin_n.data(), bins.data(), 8 * RollupSums::kBins);
     std::memcpy(r.bin_p_sum.data(), bins.data() + 8 * RollupSums::kBins, 8 * RollupSums::kBins);
-    std::memcpy(r.bin_hit_sum.data(), bins.data() + 16 * RollupSums::kBins,
-                8 * RollupSums::kBins);
+    std::memcpy(r.bin_hit_sum.data(), bins.data() + 16 * RollupSums::kBins, 8 * RollupSums::kBins);
   }
   return d;
 }
@@ -433,8 +433,8 @@ RollupDay ReadRollupDay(const Statement& s) {
 JobRun ReadJobRun(const Statement& s) {
   std::optional<TimePoint> finished;
   if (!s.IsNull(6)) finished = s.Time(6);
-  return JobRun{s.Text(0), s.Text(1), s.Text(2), s.Text(3),
-                s.Text(4), s.Time(5), finished, s.OptInt(7), s.Text(8)};
+  return JobRun{s.Text(0), s.Text(1), s.Text(2),   s.Text(3), s.Text(4),
+                s.Time(5), finished,  s.OptInt(7), s.Text(8)};
 }
 
 template <typename T>
@@ -473,6 +473,18 @@ class SqliteReads : public Base {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kCurrentEvent));
     s.BindAll(event_id);
     return One(s, ReadEvent);
+  }
+  // In-process lookups are cheap: one per distinct id.
+  Result<std::vector<std::string>> ListUnknownEvents(
+      std::span<const std::string> event_ids) override {
+    std::vector<std::string> unknown;
+    std::set<std::string_view> seen;
+    for (const std::string& id : event_ids) {
+      if (!seen.insert(id).second) continue;
+      ASSIGN_OR_RETURN(std::optional<Event> event, CurrentEvent(id));
+      if (!event) unknown.push_back(id);
+    }
+    return unknown;
   }
   Result<std::optional<OddsSnapshot>> GetOddsSnapshot(const std::string& id) override {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kGetOdds));
@@ -643,7 +655,7 @@ class SqliteReads : public Base {
     return One(s, ReadRollupDay);
   }
   Result<std::optional<JobRun>> GetJobRun(const std::string& job,
-                                         const std::string& slot) override {
+                                          const std::string& slot) override {
     ASSIGN_OR_RETURN(Statement s, conn_.Prepare(kGetJobRun));
     s.BindAll(job, slot);
     return One(s, ReadJobRun);
@@ -712,6 +724,27 @@ class SqliteWriteTxn final : public SqliteReads<WriteTxn> {
     st.BindBlob(7, s.raw).Bind(8, s.quotes_json).Bind(9, s.devig_method);
     st.Bind(10, s.content_sha256).Bind(11, s.player).Bind(12, s.stat);
     return st.Run();
+  }
+  // One prepared insert per row: SQLite rolls back a failed statement alone, so a taken
+  // content hash is looked up and the batch goes on.
+  Result<std::vector<std::optional<OddsSnapshot>>> InsertOddsSnapshots(
+      std::span<const OddsSnapshot> snapshots) override {
+    std::vector<std::optional<OddsSnapshot>> out;
+    out.reserve(snapshots.size());
+    for (const OddsSnapshot& s : snapshots) {
+      Status inserted = InsertOddsSnapshot(s);
+      if (inserted.code() == StatusCode::kAlreadyExists) {
+        ASSIGN_OR_RETURN(std::optional<OddsSnapshot> existing,
+                         FindOddsSnapshotByContent(s.event_id, s.captured_at, s.content_sha256));
+        if (existing) {
+          out.push_back(std::move(existing));
+          continue;
+        }
+      }
+      RETURN_IF_ERROR(inserted);
+      out.push_back(std::nullopt);
+    }
+    return out;
   }
   Status InsertInjurySnapshot(const InjurySnapshot& s) override {
     ASSIGN_OR_RETURN(Statement st, conn_.Prepare(kInsertInjury));
@@ -799,8 +832,8 @@ class SqliteWriteTxn final : public SqliteReads<WriteTxn> {
                r.finished_at, r.duration_ms, r.summary_json);
   }
   Status FinishJobRun(const JobRun& r) override {
-    RETURN_IF_ERROR(Run(kFinishJobRun, r.status, r.finished_at, r.duration_ms, r.summary_json,
-                        r.job, r.slot));
+    RETURN_IF_ERROR(
+        Run(kFinishJobRun, r.status, r.finished_at, r.duration_ms, r.summary_json, r.job, r.slot));
     if (sqlite3_changes(conn_.raw()) == 0) {
       return NotFound("job_runs: no run of " + r.job + " at " + r.slot);
     }
