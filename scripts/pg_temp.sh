@@ -6,6 +6,8 @@
 #   scripts/pg_temp.sh stop DIR   stops that cluster and removes DIR (DIR is the host= value)
 #   scripts/pg_temp.sh pause DIR  stops that cluster at once (as a crash would), keeping DIR
 #   scripts/pg_temp.sh resume DIR starts a paused cluster again, as it was
+#   scripts/pg_temp.sh replica DIR creates a streaming read replica (a hot standby) of that
+#                                 cluster in a fresh temporary directory, and prints its conninfo
 # initdb refuses to run as root, so as root the cluster belongs to the `postgres` user (the
 # Debian `postgresql` package creates it). Extra server settings: PG_TEMP_OPTS="-c fsync=off".
 set -euo pipefail
@@ -19,6 +21,15 @@ as_owner() {
   else
     "$@"
   fi
+}
+
+# A fresh directory for a cluster, which its owner can enter.
+new_dir() {
+  local dir
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/truthbook-pg.XXXXXX")
+  chmod 755 "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir"; fi
+  echo "$dir"
 }
 
 # Starts the cluster in $1 with the options it was created with.
@@ -40,9 +51,7 @@ cluster_dir() {
 
 case "${1:-}" in
   start)
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/truthbook-pg.XXXXXX")
-    chmod 755 "$dir"
-    [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+    dir=$(new_dir)
     if ! as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --no-sync \
         >"$dir/initdb.log" 2>&1; then
       cat "$dir/initdb.log" >&2
@@ -60,6 +69,22 @@ case "${1:-}" in
     dir=$(cluster_dir "${2:-}")
     as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
     rm -rf "$dir"
+    ;;
+  replica)
+    primary=$(cluster_dir "${2:-}")
+    dir=$(new_dir)
+    if ! as_owner "$bin/pg_basebackup" -h "$primary" -U postgres -D "$dir/data" -R -X stream \
+        -c fast --no-sync >"$dir/basebackup.log" 2>&1; then
+      cat "$dir/basebackup.log" >&2
+      rm -rf "$dir"
+      exit 1
+    fi
+    echo "-k $dir -c listen_addresses='' ${PG_TEMP_OPTS:-}" >"$dir/options"
+    if ! start_cluster "$dir"; then
+      rm -rf "$dir"
+      exit 1
+    fi
+    echo "host=$dir user=postgres dbname=postgres"
     ;;
   pause)
     dir=$(cluster_dir "${2:-}")

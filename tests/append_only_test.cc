@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "ledger_rows.h"
+#include "shell.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace truthbook {

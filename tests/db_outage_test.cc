@@ -16,13 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "ledger_rows.h"
 #include "pg_scratch.h"
 #include "server_harness.h"
-
-#ifndef TRUTHBOOK_SOURCE_DIR
-#error "define TRUTHBOOK_SOURCE_DIR as the repository's root"
-#endif
 
 namespace truthbook::test_support {
 namespace {
@@ -30,34 +25,26 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-constexpr char kPgTemp[] = TRUTHBOOK_SOURCE_DIR "/scripts/pg_temp.sh";
-
 class DatabaseOutageTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!PostgresServer()) GTEST_SKIP() << kNoPostgres;
-    ShellResult started = RunShell(std::string(kPgTemp) + " start");
-    ASSERT_EQ(started.exit_code, 0) << started.output;
-    cluster_ = started.output.substr(0, started.output.find('\n'));
+    Result<std::unique_ptr<TempCluster>> cluster = TempCluster::Start();
+    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+    cluster_ = std::move(*cluster);
     for (ServerProcess& s : servers_) {
-      s.UseDatabase(cluster_);
+      s.UseDatabase(cluster_->conninfo());
       ASSERT_TRUE(s.Start());
     }
   }
 
   void TearDown() override {
-    for (ServerProcess& s : servers_) s.Kill(SIGTERM);
-    if (!cluster_.empty()) RunShell(std::string(kPgTemp) + " stop \"" + cluster_ + "\"");
+    for (ServerProcess& s : servers_) s.Kill(SIGTERM);  // before the cluster goes
   }
 
-  void Cluster(const std::string& action) {
-    ShellResult r = RunShell(std::string(kPgTemp) + " " + action + " \"" + cluster_ + "\"");
-    ASSERT_EQ(r.exit_code, 0) << action << ": " << r.output;
-  }
+  Result<TextRows> Query(const std::string& sql) { return QueryText(cluster_->conninfo(), sql); }
 
-  Result<TextRows> Query(const std::string& sql) { return QueryText(cluster_, sql); }
-
-  std::string cluster_;
+  std::unique_ptr<TempCluster> cluster_;
   std::array<ServerProcess, 2> servers_;
 };
 
@@ -111,7 +98,7 @@ TEST_F(DatabaseOutageTest, RequestsGet503WhileDownAndNothingAcknowledgedIsLost) 
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   const int before_outage = n_acknowledged;
-  Cluster("pause");
+  EXPECT_TRUE(cluster_->Pause().ok());
   for (const ServerProcess& s : servers_) {
     HttpResult health = s.Get("health");
     EXPECT_EQ(health.status, 503) << health.body;
@@ -121,7 +108,7 @@ TEST_F(DatabaseOutageTest, RequestsGet503WhileDownAndNothingAcknowledgedIsLost) 
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  Cluster("resume");
+  EXPECT_TRUE(cluster_->Resume().ok());
   for (std::thread& t : load) t.join();
 
   EXPECT_TRUE(unexpected.empty()) << unexpected.front();

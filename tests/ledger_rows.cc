@@ -1,8 +1,5 @@
 #include "ledger_rows.h"
 
-#include <stdio.h>
-#include <sys/wait.h>
-
 #include <chrono>
 #include <optional>
 
@@ -186,18 +183,6 @@ Status WriteLedgerRows(store::WriteTxn& t) {
   RETURN_IF_ERROR(t.InsertRejectedAttempt(
       {"rej-1", "publish", "pred-1", "req-2", "different body", "{}", At(14)}));
   return t.InsertSnapshotCleanup({"cleanup-1", At(-60), At(15), 0, "[]"});
-}
-
-ShellResult RunShell(const std::string& command) {
-  ShellResult result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
 }
 
 }  // namespace truthbook::test_support

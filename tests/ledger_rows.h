@@ -45,12 +45,4 @@ TimePoint LedgerRowsAt(int minutes);
 // grd-1, res-2, grd-2, act-1.
 Status WriteLedgerRows(store::WriteTxn& t);
 
-struct ShellResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-// Runs `command` with /bin/sh and collects what it prints.
-ShellResult RunShell(const std::string& command);
-
 }  // namespace truthbook::test_support

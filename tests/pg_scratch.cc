@@ -5,6 +5,7 @@
 #include <memory>
 #include <random>
 
+#include "shell.h"
 #include "store/postgres/connection.h"
 
 namespace truthbook::test_support {
@@ -38,6 +39,37 @@ ScratchDatabase::~ScratchDatabase() {
   Result<std::unique_ptr<Connection>> admin = Connection::Open(server_);
   if (admin.ok()) (void)(*admin)->Exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
 }
+
+namespace {
+
+#ifndef TRUTHBOOK_SOURCE_DIR
+#error "define TRUTHBOOK_SOURCE_DIR as the repository's root"
+#endif
+
+// Runs scripts/pg_temp.sh with `args`; its output (a conninfo for start and replica).
+Result<std::string> PgTemp(const std::string& args) {
+  ShellResult r = RunShell(TRUTHBOOK_SOURCE_DIR "/scripts/pg_temp.sh " + args);
+  if (r.exit_code != 0) return Unavailable("pg_temp.sh " + args + ": " + r.output);
+  return r.output.substr(0, r.output.find('\n'));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TempCluster>> TempCluster::Start() {
+  ASSIGN_OR_RETURN(std::string conninfo, PgTemp("start"));
+  return std::unique_ptr<TempCluster>(new TempCluster(conninfo));
+}
+
+TempCluster::~TempCluster() { (void)PgTemp("stop \"" + conninfo_ + "\""); }
+
+Result<std::unique_ptr<TempCluster>> TempCluster::Replica() const {
+  ASSIGN_OR_RETURN(std::string conninfo, PgTemp("replica \"" + conninfo_ + "\""));
+  return std::unique_ptr<TempCluster>(new TempCluster(conninfo));
+}
+
+Status TempCluster::Pause() const { return PgTemp("pause \"" + conninfo_ + "\"").status(); }
+
+Status TempCluster::Resume() const { return PgTemp("resume \"" + conninfo_ + "\"").status(); }
 
 Result<TextRows> QueryText(const std::string& conninfo, const std::string& sql) {
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(conninfo));

@@ -45,6 +45,28 @@ class ScratchDatabase {
   const std::string conninfo_;
 };
 
+// A PostgreSQL 15 cluster of the test's own (scripts/pg_temp.sh: Unix socket only), stopped
+// and removed on destruction. For tests that stop the database or replicate it.
+class TempCluster {
+ public:
+  static Result<std::unique_ptr<TempCluster>> Start();
+  ~TempCluster();
+  TempCluster(const TempCluster&) = delete;
+  TempCluster& operator=(const TempCluster&) = delete;
+
+  // A streaming read replica (hot standby) of this cluster.
+  Result<std::unique_ptr<TempCluster>> Replica() const;
+  // Stops the cluster at once, as a crash would; Resume starts it again as it was.
+  Status Pause() const;
+  Status Resume() const;
+  const std::string& conninfo() const { return conninfo_; }
+
+ private:
+  explicit TempCluster(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+
+  const std::string conninfo_;
+};
+
 // The rows of `sql` (one statement, no parameters; none for a command) on a new connection
 // to `conninfo`, as text ("" for NULL).
 using TextRows = std::vector<std::vector<std::string>>;

@@ -18,6 +18,7 @@
 #include "ledger_rows.h"
 #include "pg_scratch.h"
 #include "server_harness.h"
+#include "shell.h"
 #include "store/postgres/connection.h"
 #include "store/postgres/postgres_store.h"
 

@@ -164,6 +164,12 @@ HttpResponse Api::Handle(const HttpRequest& req) {
           Status(StatusCode::kPayloadTooLarge,
                  "body: larger than " + std::to_string(options_.max_body_bytes) + " bytes"));
     }
+    if (options_.read_only && req.method != "GET") {
+      return Problem(
+          Unavailable("method: this server is read-only (it serves GET from a read "
+                      "replica); send " +
+                      req.method + " to a primary server"));
+    }
     if (req.method != "POST" || req.idempotency_key.empty()) return Route(req);
     std::lock_guard<std::mutex> key_lock(
         key_locks_[std::hash<std::string>{}(req.path + " " + req.idempotency_key) %
@@ -190,7 +196,7 @@ HttpResponse Api::Handle(const HttpRequest& req) {
 }
 
 void Api::HandleAsync(HttpRequest req, Reply reply, const Offload& offload) {
-  bool async_publish = req.method == "POST" && req.idempotency_key.empty() &&
+  bool async_publish = !options_.read_only && req.method == "POST" && req.idempotency_key.empty() &&
                        req.body.size() <= options_.max_body_bytes &&
                        req.path == std::string(kPrefix) + "publish";
   if (!async_publish) {
@@ -355,7 +361,10 @@ HttpResponse Api::Health() {
   json doc = {{"status", "ok"},
               {"version", TRUTHBOOK_VERSION},
               {"uptime_seconds", uptime.count()},
-              {"database", {{"backend", ctx_.store.Backend()}, {"path", ctx_.store.Location()}}},
+              {"database",
+               {{"backend", ctx_.store.Backend()},
+                {"path", ctx_.store.Location()},
+                {"read_only", options_.read_only}}},
               {"collections", counts},
               {"scheduler", SchedulerHealth()}};
   return Json(200, doc);

@@ -49,6 +49,9 @@ struct ApiOptions {
   // run-calibration-job activates a version whose gates pass unless the body says otherwise.
   // Default false: a person activates.
   bool auto_activate_calibration = false;
+  // Serve GET only (a server on a read replica): anything else gets 503 problem+json that
+  // says to send it to a primary server. Default false.
+  bool read_only = false;
 };
 
 class Api {

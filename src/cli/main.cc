@@ -59,15 +59,15 @@ Status EnsureParentDir(const std::string& path) {
 
 // Opens the store `db` names: a PostgreSQL server for a postgresql:// or postgres:// URI or a
 // conninfo with host=, else a SQLite file (its directory created if needed). `on_table` (may
-// be empty) hears each table name.
+// be empty) hears each table name. `read_only`: a PostgreSQL read replica.
 truthbook::Result<std::unique_ptr<truthbook::store::Store>> OpenStore(
     const std::string& db, const truthbook::Clock& clock,
-    const std::function<void(const std::string&)>& on_table = {}) {
+    const std::function<void(const std::string&)>& on_table = {}, bool read_only = false) {
   using truthbook::store::postgres::PostgresStore;
   using truthbook::store::sqlite::SqliteStore;
   if (PostgresStore::IsConninfo(db)) {
     ASSIGN_OR_RETURN(std::unique_ptr<PostgresStore> store,
-                     PostgresStore::Open(db, clock, {}, on_table));
+                     PostgresStore::Open(db, clock, {.read_only = read_only}, on_table));
     return std::unique_ptr<truthbook::store::Store>(std::move(store));
   }
   RETURN_IF_ERROR(EnsureParentDir(db));
@@ -115,7 +115,7 @@ int Serve(const std::string& db, const truthbook::api::HttpServerOptions& http,
 
   truthbook::SystemClock clock;
   truthbook::UuidV7Generator ids(clock);
-  auto store = OpenStore(db, clock);
+  auto store = OpenStore(db, clock, {}, options.read_only);
   if (!store.ok()) {
     spdlog::error("{}", store.status().ToString());
     return 1;
@@ -123,13 +123,17 @@ int Serve(const std::string& db, const truthbook::api::HttpServerOptions& http,
   truthbook::service::Context ctx{**store, clock, ids};
   jobs.grading = options.grading;
   jobs.calibration.auto_activate = options.auto_activate_calibration;
+  // A read-only server runs no jobs: they write.
   auto scheduler = truthbook::scheduler::Scheduler::Create(
-      **store, clock, ids, truthbook::scheduler::StandardJobs(ctx, jobs), scheduler_options);
+      **store, clock, ids,
+      options.read_only ? std::vector<truthbook::scheduler::Job>{}
+                        : truthbook::scheduler::StandardJobs(ctx, jobs),
+      scheduler_options);
   if (!scheduler.ok()) {
     spdlog::error("{}", scheduler.status().ToString());
     return kUsageError;
   }
-  truthbook::api::Api api(ctx, options, scheduler->get());
+  truthbook::api::Api api(ctx, options, options.read_only ? nullptr : scheduler->get());
   auto server = truthbook::api::HttpServer::Start(api, http);
   if (!server.ok()) {
     spdlog::error("{}", server.status().ToString());
@@ -229,6 +233,10 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 60 * 24 * 31));
 
+  bool read_only = false;
+  serve->add_flag("--read-only", read_only,
+                  "Serve GET only, from a PostgreSQL read replica; no jobs run");
+
   CLI::App* init_db = app.add_subcommand("init-db", "Create or migrate the database");
   init_db->add_option("--db", db, kDbHelp)->capture_default_str();
   std::string app_role;
@@ -312,6 +320,10 @@ int main(int argc, char** argv) {
     if (!closing_book.empty()) options.grading.closing_book = closing_book;
     options.grading.void_window = std::chrono::hours(void_window_hours);
     options.auto_activate_calibration = auto_activate;
+    options.read_only = read_only;
+    if (read_only && !truthbook::store::postgres::PostgresStore::IsConninfo(db)) {
+      return UsageError("--read-only: serves a PostgreSQL read replica; --db names no server");
+    }
     if (retention_days > 0) {
       job_settings.retention_enabled = true;
       job_settings.retention = std::chrono::days(retention_days);

@@ -1086,6 +1086,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(
   }
   auto store =
       std::unique_ptr<PostgresStore>(new PostgresStore(conninfo, options, std::move(first)));
+  if (options.read_only) return store;
   Status partitioned = store->partitions_.EnsureAhead(clock.Now(), kPartitionsAhead);
   if (!partitioned.ok()) {
     return Unavailable("partition odds_snapshots in " + RedactConninfo(conninfo) + ": " +

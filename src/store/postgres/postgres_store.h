@@ -2,13 +2,13 @@
 // of connections serves both halves: Write runs its callback in a READ COMMITTED transaction
 // (run again from the start after a serialization failure or a deadlock), on one of a few
 // writer threads, which commit the writes queued meanwhile together (group commit: the
-// ledger's lock is held to the commit, so one WAL flush then serves many appends); Read runs its callback in a REPEATABLE READ READ ONLY transaction on the
-// caller's thread. What makes concurrent servers safe lives in the transactions themselves:
-// ledger entries take the next log_index under a transaction-level advisory lock (gap-free
-// across servers), and inserts that may collide use ON CONFLICT DO NOTHING (never DO UPDATE,
-// which would fire the append-only triggers) and report AlreadyExists with the transaction
-// still usable, as SQLite's failed statement is rolled back alone.
-// Thread-safe.
+// ledger's lock is held to the commit, so one WAL flush then serves many appends); Read runs its
+// callback in a REPEATABLE READ READ ONLY transaction on the caller's thread. What makes concurrent
+// servers safe lives in the transactions themselves: ledger entries take the next log_index under a
+// transaction-level advisory lock (gap-free across servers), and inserts that may collide use ON
+// CONFLICT DO NOTHING (never DO UPDATE, which would fire the append-only triggers) and report
+// AlreadyExists with the transaction still usable, as SQLite's failed statement is rolled back
+// alone. Thread-safe.
 #pragma once
 
 #include <condition_variable>
@@ -39,6 +39,9 @@ struct PostgresOptions {
   int max_write_attempts = 5;
   // Most queued writes one writer thread runs in one transaction (group commit). Default 64.
   int max_batch = 64;
+  // For a read replica (a hot standby): Open creates no partitions (the primary does), and a
+  // schema that needs migrating is an error rather than migrated. Default false.
+  bool read_only = false;
 };
 
 class PostgresStore final : public Store {
