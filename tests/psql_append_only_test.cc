@@ -163,6 +163,16 @@ TEST_F(PsqlTest, DeleteOfAnOddsSnapshotNoSimRunReadAndNoGradingClosesOnSucceeds)
   EXPECT_EQ(*left, (TextRows{{"odds-closing"}, {"odds-used"}}));
 }
 
+TEST_F(PsqlTest, GrantAppRoleRefusesANameThatIsNotAPlainIdentifier) {
+  const std::string before = Digest();
+  ShellResult init = RunShell(std::string(TRUTHBOOK_BIN) + " init-db --db \"" + db_->conninfo() +
+                              "\" --grant-app-role 'x; DROP TABLE events CASCADE'");
+  EXPECT_EQ(init.exit_code, 2) << init.output;
+  EXPECT_NE(init.output.find("app-role: expected a lower-case identifier"), std::string::npos)
+      << init.output;
+  EXPECT_EQ(Digest(), before);
+}
+
 // A partition is a table of its own: editing it directly is refused as well.
 TEST_F(PsqlTest, EditsOfEveryOddsSnapshotPartitionAreRefused) {
   Result<TextRows> partitions =

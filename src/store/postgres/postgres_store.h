@@ -32,8 +32,10 @@ struct PostgresOptions {
   // Most connections the store holds open, readers and writers together (plus one that
   // creates odds_snapshots partitions when a month needs one). Default 8.
   int max_connections = 8;
-  // Threads that run WriteAsync callbacks, each in its own transaction. Default 4.
-  int writer_threads = 4;
+  // Threads that run WriteAsync callbacks, each its own transaction (of a batch). Default 2:
+  // one batch can take the ledger's lock while the other commits; more threads make smaller
+  // batches that queue on that lock (docs/BENCHMARKS.md, "Publishes on PostgreSQL").
+  int writer_threads = 2;
   // Times one write is tried when PostgreSQL reports a serialization failure or a deadlock.
   // Default 5.
   int max_write_attempts = 5;
