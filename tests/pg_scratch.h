@@ -16,8 +16,9 @@ namespace truthbook::test_support {
 // SKIP_REGULAR_EXPRESSION reports such a test as skipped.
 inline constexpr char kNoPostgres[] =
     "TRUTHBOOK_PG is not set: PostgreSQL tests skipped. Set it to the libpq conninfo of a "
-    "server where tests may create databases, e.g. "
-    "TRUTHBOOK_PG=\"$(scripts/pg_temp.sh start)\"";
+    "server where tests may create schemas, databases and roles, e.g. "
+    "TRUTHBOOK_PG=\"$(scripts/pg_temp.sh start)\" (a throwaway cluster; stop it with "
+    "scripts/pg_temp.sh stop DIR), or run scripts/test.sh, which does this.";
 
 // $TRUTHBOOK_PG, or nullopt when it is unset or empty.
 std::optional<std::string> PostgresServer();

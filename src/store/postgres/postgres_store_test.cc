@@ -9,12 +9,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <latch>
 #include <random>
 #include <set>
 #include <thread>
 
+#include "pg_scratch.h"
 #include "store/postgres/connection.h"
 #include "store/postgres/schema.h"
 #include "store/postgres/scratch_schema.h"
@@ -27,20 +27,11 @@ using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr char kHowToSet[] =
-    "TRUTHBOOK_PG is not set: PostgreSQL tests skipped. Set it to a libpq conninfo of a "
-    "server where the tests may create schemas, e.g. "
-    "TRUTHBOOK_PG=\"$(scripts/pg_temp.sh start)\" (a throwaway cluster; stop it with "
-    "scripts/pg_temp.sh stop DIR), or run scripts/test.sh, which does this.";
-
 // The server under test, or nullopt (after GTEST_SKIP) when TRUTHBOOK_PG is unset.
 std::optional<std::string> ServerConninfo() {
-  const char* server = std::getenv("TRUTHBOOK_PG");
-  if (server == nullptr || *server == '\0') {
-    [] { GTEST_SKIP() << kHowToSet; }();
-    return std::nullopt;
-  }
-  return std::string(server);
+  std::optional<std::string> server = test_support::PostgresServer();
+  if (!server) [] { GTEST_SKIP() << test_support::kNoPostgres; }();
+  return server;
 }
 
 // A PostgresStore that drops its scratch schema after closing, so that each contract test
