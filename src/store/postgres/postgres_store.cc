@@ -79,9 +79,9 @@ constexpr char kInsertOdds[] =
 // Bulk ingest: COPY into a session's temporary staging table (emptied at each commit), then
 // one INSERT ... SELECT. The batch's own repeats are left out beforehand (InsertOddsSnapshots),
 // so the order in which the server inserts does not matter.
-constexpr char kCreateStaging[] =
+constexpr char kCreateOrEmptyStaging[] =
     "CREATE TEMP TABLE IF NOT EXISTS tb_odds_staging (ord BIGINT NOT NULL, "
-    "LIKE odds_snapshots) ON COMMIT DELETE ROWS";
+    "LIKE odds_snapshots) ON COMMIT DELETE ROWS; DELETE FROM tb_odds_staging";
 constexpr char kEmptyStaging[] = "TRUNCATE tb_odds_staging";
 constexpr char kCopyStaging[] =
     "COPY tb_odds_staging (ord, " TB_ODDS_COLS ") FROM STDIN (FORMAT binary)";
@@ -858,7 +858,8 @@ class PgWriteTxn final : public PgReads<WriteTxn> {
       first[i] = first_of_content.try_emplace(std::move(key), i).first->second;
     }
 
-    RETURN_IF_ERROR(conn_.Exec(staged_ ? kEmptyStaging : kCreateStaging));
+    // Another write of this transaction (group commit) may have left rows in the table.
+    RETURN_IF_ERROR(conn_.Exec(staged_ ? kEmptyStaging : kCreateOrEmptyStaging));
     staged_ = true;
     CopyRows rows;
     for (size_t i = 0; i < snapshots.size(); ++i) {
@@ -1257,11 +1258,13 @@ void PostgresStore::CommitBatch(std::vector<Job>& batch) {
     return;
   }
   Lease& conn = *begun;
-  PgWriteTxn txn(*conn, partitions_);
   std::vector<Job*> again;  // met a deadlock: run again on their own after the commit
   for (Job& job : batch) {
     job.status = conn->Exec("SAVEPOINT job");
     if (!job.status.ok()) continue;  // the connection is lost
+    // A WriteTxn per write: what one remembers (the ledger's lock taken, the staging table
+    // made) may be undone by a rollback to its savepoint.
+    PgWriteTxn txn(*conn, partitions_);
     job.status = RunFn(job.fn, txn, *conn);
     if (IsRetryableSqlstate(conn->failure_sqlstate())) again.push_back(&job);
     if (job.status.ok()) {

@@ -294,6 +294,46 @@ TEST_F(PostgresStoreTest, TwoStoresAppendingConcurrentlyKeepTheLogGapFree) {
   }
 }
 
+// Group commit: writes queued together share one transaction, each in a savepoint (sixteen
+// writers queue on the store's two writer threads, so batches form). A write that fails
+// after appending to the log and staging snapshots is rolled back alone; the others commit,
+// and the log stays gap-free in the order of the writes that committed.
+TEST_F(PostgresStoreTest, AFailedWriteInABatchIsRolledBackAloneAndTheLogStaysGapFree) {
+  store_ = OpenStore();
+  ASSERT_NE(store_, nullptr);
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 12;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string id = "w-" + std::to_string(t) + "-" + std::to_string(i);
+        const bool fails = (t + i) % 3 == 0;
+        Status s = store().Write([&](WriteTxn& txn) -> Status {
+          RETURN_IF_ERROR(txn.AppendLedgerEntry(MakeEntry(id)).status());
+          const std::vector<ledger::OddsSnapshot> odds = {MakeOdds(id + "-a"), MakeOdds(id + "-b")};
+          RETURN_IF_ERROR(txn.InsertOddsSnapshots(odds).status());
+          return fails ? InvalidArgument("refused on purpose") : Status::Ok();
+        });
+        EXPECT_EQ(s.ok(), !fails) << id << ": " << s.ToString();
+        failed += fails ? 1 : 0;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  const int committed = kThreads * kPerThread - failed.load();
+  std::vector<ledger::LedgerEntry> entries = ListLedger(0, kThreads * kPerThread);
+  ASSERT_EQ(entries.size(), static_cast<size_t>(committed));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(entries[i].log_index, static_cast<int64_t>(i));
+    const std::string& id = entries[i].record_id;
+    EXPECT_TRUE(Read([&](Reader& r) { return r.GetOddsSnapshot(id + "-b"); }).has_value()) << id;
+  }
+  EXPECT_EQ(CountRows()["odds_snapshots"], 2 * committed);
+}
+
 // Two writes that take the same two keys in opposite orders deadlock; PostgreSQL aborts one
 // (40P01) and the store runs that callback again from the start, so both succeed. The writes
 // come from two stores (two servers): one store may run its queued writes one after another
