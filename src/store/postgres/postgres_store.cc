@@ -83,6 +83,9 @@ constexpr char kCreateOrEmptyStaging[] =
     "CREATE TEMP TABLE IF NOT EXISTS tb_odds_staging (ord BIGINT NOT NULL, "
     "LIKE odds_snapshots) ON COMMIT DELETE ROWS; DELETE FROM tb_odds_staging";
 constexpr char kEmptyStaging[] = "TRUNCATE tb_odds_staging";
+constexpr char kCopyOdds[] = "COPY odds_snapshots (" TB_ODDS_COLS ") FROM STDIN (FORMAT binary)";
+constexpr char kCopyOddsIds[] =
+    "COPY odds_snapshot_ids (snapshot_id, captured_at) FROM STDIN (FORMAT binary)";
 constexpr char kCopyStaging[] =
     "COPY tb_odds_staging (ord, " TB_ODDS_COLS ") FROM STDIN (FORMAT binary)";
 constexpr char kInsertStaged[] =
@@ -858,6 +861,17 @@ class PgWriteTxn final : public PgReads<WriteTxn> {
       first[i] = first_of_content.try_emplace(std::move(key), i).first->second;
     }
 
+    // New content, the common case, goes straight in: COPY into the table and its id rows,
+    // inside a savepoint. A unique violation (content or id stored already) rolls back to it,
+    // and the staging path below sorts out which rows are new.
+    ASSIGN_OR_RETURN(bool copied, CopyNew(snapshots, first));
+    if (copied) {
+      for (size_t i = 0; i < snapshots.size(); ++i) {
+        if (first[i] != i) out[i] = snapshots[first[i]];
+      }
+      return out;
+    }
+
     // Another write of this transaction (group commit) may have left rows in the table.
     RETURN_IF_ERROR(conn_.Exec(staged_ ? kEmptyStaging : kCreateOrEmptyStaging));
     staged_ = true;
@@ -1037,6 +1051,32 @@ class PgWriteTxn final : public PgReads<WriteTxn> {
     Statement st = conn_.Prepare(sql);
     st.BindAll(args...);
     return Inserted(table, st);
+  }
+
+  // COPYs the rows i with first[i] == i into odds_snapshots and odds_snapshot_ids. False
+  // (with nothing written) when one of them is stored already.
+  Result<bool> CopyNew(std::span<const OddsSnapshot> snapshots, const std::vector<size_t>& first) {
+    CopyRows rows;
+    CopyRows ids;
+    for (size_t i = 0; i < snapshots.size(); ++i) {
+      if (first[i] != i) continue;
+      const OddsSnapshot& s = snapshots[i];
+      rows.BeginRow(12).Add(s.snapshot_id).Add(s.event_id).Add(s.book).Add(s.market);
+      rows.Add(s.captured_at).Add(s.recorded_at).Add(s.raw).Add(s.quotes_json);
+      rows.Add(s.devig_method).Add(s.content_sha256).Add(s.player).Add(s.stat);
+      ids.BeginRow(2).Add(s.snapshot_id).Add(s.captured_at);
+    }
+    RETURN_IF_ERROR(conn_.Exec("SAVEPOINT copy_new"));
+    Status copied = conn_.CopyIn(kCopyOdds, rows.Finish());
+    if (copied.ok()) copied = conn_.CopyIn(kCopyOddsIds, ids.Finish());
+    if (copied.ok()) {
+      RETURN_IF_ERROR(conn_.Exec("RELEASE copy_new"));
+      return true;
+    }
+    if (conn_.failure_sqlstate() != "23505") return copied;  // not a taken key
+    conn_.ClearFailure();
+    RETURN_IF_ERROR(conn_.Exec("ROLLBACK TO copy_new"));
+    return false;
   }
 
   OddsPartitions& partitions_;
