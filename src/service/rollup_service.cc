@@ -57,7 +57,8 @@ std::vector<RollupDay> RollupRows(const Cells& cells, int64_t day, TimePoint now
       std::string season = (mask & kSportBit) ? cell.back() : "";
       std::string slice = key.Slice();
       auto [it, added] = rows.try_emplace({slice, season});
-      if (added) it->second = RollupDay{std::move(slice), key.Dims(), day, std::move(season), {}, now};
+      if (added)
+        it->second = RollupDay{std::move(slice), key.Dims(), day, std::move(season), {}, now};
       MergeSums(sums, it->second.sums);
     }
   }
@@ -118,8 +119,8 @@ Result<std::string> CurrentSeason(store::Reader& r, const std::string& sport, in
 Performance MakePerformance(RollupKey key, RollupWindow window, int64_t from, int64_t to,
                             std::optional<std::string> season, const RollupSums& sums) {
   key.window = window;
-  return Performance{std::move(key), from, to, std::move(season), Summarize(sums),
-                     ExpectedCalibrationError(sums)};
+  return Performance{
+      std::move(key), from, to, std::move(season), Summarize(sums), ExpectedCalibrationError(sums)};
 }
 
 }  // namespace
@@ -138,12 +139,11 @@ Result<RollupRefreshReport> RollupService::Refresh() {
   for (int64_t day : days) {
     RETURN_IF_ERROR(ctx_.store.Write([&](store::WriteTxn& txn) -> Status {
       Cells cells;
-      RETURN_IF_ERROR(txn.ForEachRollupFact(StartOfDay(day), StartOfDay(day + 1),
-                                            [&](const RollupFact& f) {
-                                              AddToSums(f, cells[Cell{f.sport, f.league, f.tier,
-                                                                      f.market, f.channel, f.book,
-                                                                      f.season}]);
-                                            }));
+      RETURN_IF_ERROR(
+          txn.ForEachRollupFact(StartOfDay(day), StartOfDay(day + 1), [&](const RollupFact& f) {
+            AddToSums(
+                f, cells[Cell{f.sport, f.league, f.tier, f.market, f.channel, f.book, f.season}]);
+          }));
       const std::vector<RollupDay> rows = RollupRows(cells, day, ctx_.clock.Now());
       report.rows += static_cast<int64_t>(rows.size());
       return txn.ReplaceRollupDay(day, rows);
@@ -153,8 +153,7 @@ Result<RollupRefreshReport> RollupService::Refresh() {
   RETURN_IF_ERROR(ctx_.store.Write(
       [&](store::WriteTxn& txn) { return txn.SetRollupWatermark(report.watermark); }));
   report.elapsed_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-          .count();
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   return report;
 }
 
@@ -185,7 +184,7 @@ Result<Performance> RollupService::Get(const RollupKey& key, const PerformanceQu
 }
 
 Result<std::vector<Performance>> RollupService::GroupBy(RollupDim dim, const RollupKey& filter,
-                                                       const PerformanceQuery& q) {
+                                                        const PerformanceQuery& q) {
   RollupKey grouped = filter;
   if (!grouped.value(dim)) grouped.value(dim) = "";
   RETURN_IF_ERROR(CheckMaterialized(grouped));
@@ -197,8 +196,9 @@ Result<std::vector<Performance>> RollupService::GroupBy(RollupDim dim, const Rol
   std::map<std::string, std::pair<RollupKey, RollupSums>> groups;
   std::map<std::string, std::string> seasons;  // sport -> its season as of span.to
   RETURN_IF_ERROR(ctx_.store.Read([&](store::Reader& r) -> Status {
-    ASSIGN_OR_RETURN(std::vector<RollupDay> rows,
-                     r.ListRollupDays({grouped.Dims(), std::nullopt, std::nullopt, span.from, span.to}));
+    ASSIGN_OR_RETURN(
+        std::vector<RollupDay> rows,
+        r.ListRollupDays({grouped.Dims(), std::nullopt, std::nullopt, span.from, span.to}));
     // Rows come ordered by key: parse and filter each key once.
     const std::string* last_key = nullptr;
     RollupKey key;
@@ -237,7 +237,7 @@ Result<std::vector<Performance>> RollupService::GroupBy(RollupDim dim, const Rol
 }
 
 Result<std::vector<Performance>> RollupService::History(const RollupKey& key,
-                                                       const PerformanceQuery& q) {
+                                                        const PerformanceQuery& q) {
   // Each point is Get as of that day. A day-count window is summed afresh per point (no
   // running subtraction, so no drift); "all" and "season" are running totals.
   ASSIGN_OR_RETURN(Performance last, Get(key, q));
@@ -246,8 +246,8 @@ Result<std::vector<Performance>> RollupService::History(const RollupKey& key,
   const int64_t first_point = q.from ? DayOf(*q.from) : kFirstDay;
   std::vector<RollupDay> rows;
   RETURN_IF_ERROR(ctx_.store.Read([&](store::Reader& r) -> Status {
-    ASSIGN_OR_RETURN(rows, r.ListRollupDays({key.Dims(), key.Slice(), last.season, kFirstDay,
-                                             last.day_to}));
+    ASSIGN_OR_RETURN(
+        rows, r.ListRollupDays({key.Dims(), key.Slice(), last.season, kFirstDay, last.day_to}));
     return Status::Ok();
   }));
   std::vector<Performance> out;
