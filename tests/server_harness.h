@@ -101,6 +101,7 @@ class ServerProcess {
   ::testing::AssertionResult CopyDatabase(const ServerProcess& other);
   // The --db value: the SQLite path or the PostgreSQL conninfo.
   const std::string& db() const { return db_; }
+  // Whether db() names a PostgreSQL server rather than a SQLite file.
   bool postgres() const;
 
   uint16_t port() const { return port_; }
