@@ -3,11 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <latch>
+#include <functional>
 #include <numeric>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "server_harness.h"
@@ -35,21 +34,8 @@ class PublishTest : public ::testing::Test {
     EXPECT_NE(problem.value("detail", "").find(detail), std::string::npos) << r.body;
   }
 
-  // Starts `n` threads at once, each sending `body_for(i)` to publish on its own connection.
-  template <typename F>
-  std::vector<HttpResult> PublishConcurrently(int n, F body_for) {
-    std::vector<HttpResult> results(n);
-    std::latch start(n);
-    std::vector<std::thread> threads;
-    for (int i = 0; i < n; ++i) {
-      threads.emplace_back([&, i] {
-        std::string body = body_for(i).dump();
-        start.arrive_and_wait();
-        results[i] = server_.PostRaw("publish", body);
-      });
-    }
-    for (std::thread& t : threads) t.join();
-    return results;
+  std::vector<HttpResult> PublishConcurrently(int n, const std::function<json(int)>& body_for) {
+    return PostConcurrently({&server_}, "publish", n, body_for);
   }
 
   ServerProcess server_;

@@ -8,7 +8,7 @@
 
 #include <array>
 #include <chrono>
-#include <latch>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -43,21 +43,9 @@ class MultiServerTest : public ::testing::Test {
     return rows.ok() ? *rows : TextRows{};
   }
 
-  // Sends body_for(i) to POST publish from `n` threads at once, thread i to server i % 3.
-  template <typename F>
-  std::vector<HttpResult> PublishConcurrently(int n, F body_for) {
-    std::vector<HttpResult> results(n);
-    std::latch start(n);
-    std::vector<std::thread> threads;
-    for (int i = 0; i < n; ++i) {
-      threads.emplace_back([&, i] {
-        std::string body = body_for(i).dump();
-        start.arrive_and_wait();
-        results[i] = servers_[i % 3].PostRaw("publish", body);
-      });
-    }
-    for (std::thread& t : threads) t.join();
-    return results;
+  // POST publish from `n` threads at once, the i-th to server i % 3.
+  std::vector<HttpResult> PublishConcurrently(int n, const std::function<json(int)>& body_for) {
+    return PostConcurrently({&servers_[0], &servers_[1], &servers_[2]}, "publish", n, body_for);
   }
 
   std::array<ServerProcess, 3> servers_;

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <latch>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -362,6 +363,23 @@ std::map<std::string, int64_t> ServerProcess::RowCounts() const {
   auto counts = doc["collections"].get<std::map<std::string, int64_t>>();
   for (const char* table : {"job_runs", "performance_rollups", "rollup_state"}) counts.erase(table);
   return counts;
+}
+
+std::vector<HttpResult> PostConcurrently(const std::vector<const ServerProcess*>& servers,
+                                         std::string_view route, int n,
+                                         const std::function<json(int)>& body_for) {
+  std::vector<HttpResult> results(n);
+  std::latch start(n);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      std::string body = body_for(i).dump();
+      start.arrive_and_wait();
+      results[i] = servers[i % servers.size()]->PostRaw(route, body);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return results;
 }
 
 json EventBody(const std::string& event_id, const std::string& start_time,

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -136,6 +137,12 @@ class ServerProcess {
   pid_t pid_ = -1;
   uint16_t port_ = 0;
 };
+
+// Sends `n` POSTs to `route` at once, each from its own thread on its own connection, the
+// i-th with body_for(i) to servers[i % servers.size()]; the answers in order.
+std::vector<HttpResult> PostConcurrently(const std::vector<const ServerProcess*>& servers,
+                                         std::string_view route, int n,
+                                         const std::function<nlohmann::json(int)>& body_for);
 
 // Request bodies of the seed's flow, valid as given; tests edit the JSON to vary them.
 nlohmann::json EventBody(const std::string& event_id,
