@@ -483,5 +483,36 @@ TEST_F(HttpFlowTest, IdempotencyKeyWithAnotherBodyIs422) {
   PostExpect("events", EventBody("nba-idem3"), 201, key);
 }
 
+// With a zero budget every count is "slow": health answers from the last count, says when it
+// was taken, and counts again in the background, so a write shows up a little later.
+TEST(HttpHealthTest, SlowCountsAreServedFromTheLastCountAndRecountedInTheBackground) {
+  ServerProcess server({"--health-count-budget-ms", "0"});
+  ASSERT_TRUE(server.Start());  // its health poll took the first count, with no events
+  ASSERT_EQ(server.Post("events", EventBody("nba-counted")).status, 201);
+
+  json stale = server.Get("health").Json();
+  EXPECT_EQ(stale["collections"]["events"], 0);
+  ASSERT_TRUE(stale["collections_as_of"].is_string());
+  const std::string first_count = stale["collections_as_of"];
+
+  json fresh;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    fresh = server.Get("health").Json();
+    if (fresh["collections"]["events"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(fresh["collections"]["events"], 1);
+  EXPECT_GT(fresh["collections_as_of"].get<std::string>(), first_count);
+}
+
+TEST_F(HttpFlowTest, HealthCountsAreCurrentWhileCountingIsCheap) {
+  const std::string before = GetOk("health")["collections_as_of"];
+  PostExpect("events", EventBody("nba-current"), 201);
+  json doc = GetOk("health");
+  EXPECT_EQ(doc["collections"]["events"], 1);
+  EXPECT_GE(doc["collections_as_of"].get<std::string>(), before);
+}
+
 }  // namespace
 }  // namespace truthbook::test_support

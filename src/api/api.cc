@@ -155,7 +155,8 @@ Api::Api(service::Context ctx, ApiOptions options, service::JobControl* jobs)
       grading_(ctx, options.grading),
       rollups_(ctx),
       idempotency_(ctx),
-      jobs_(jobs) {}
+      jobs_(jobs),
+      collections_(ctx, options.health_count_budget) {}
 
 HttpResponse Api::Handle(const HttpRequest& req) {
   try {
@@ -351,12 +352,8 @@ HttpResponse Api::Get(const HttpRequest& req, const std::string& route) {
 }
 
 HttpResponse Api::Health() {
-  std::map<std::string, int64_t> counts;
-  Status s = ctx_.store.Read([&](store::Reader& r) -> Status {
-    ASSIGN_OR_RETURN(counts, r.CountRows());
-    return Status::Ok();
-  });
-  if (!s.ok()) return Problem(s);
+  Result<service::CollectionSnapshot> collections = collections_.Get();
+  if (!collections.ok()) return Problem(collections.status());
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(ctx_.clock.Now() - started_at_);
   json doc = {{"status", "ok"},
               {"version", TRUTHBOOK_VERSION},
@@ -365,7 +362,8 @@ HttpResponse Api::Health() {
                {{"backend", ctx_.store.Backend()},
                 {"path", ctx_.store.Location()},
                 {"read_only", options_.read_only}}},
-              {"collections", counts},
+              {"collections", collections->counts},
+              {"collections_as_of", FormatRfc3339(collections->as_of)},
               {"scheduler", SchedulerHealth()}};
   return Json(200, doc);
 }

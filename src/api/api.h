@@ -13,6 +13,7 @@
 #include <string>
 
 #include "service/calibration_service.h"
+#include "service/collection_counts.h"
 #include "service/context.h"
 #include "service/event_service.h"
 #include "service/grading_service.h"
@@ -52,6 +53,9 @@ struct ApiOptions {
   // Serve GET only (a server on a read replica): anything else gets 503 problem+json that
   // says to send it to a primary server. Default false.
   bool read_only = false;
+  // GET health recounts every table on each call while that takes at most this long; past
+  // it, health serves the last count (collections_as_of) and recounts in the background.
+  std::chrono::milliseconds health_count_budget{100};
 };
 
 class Api {
@@ -101,6 +105,7 @@ class Api {
   service::RollupService rollups_;
   service::IdempotencyService idempotency_;
   service::JobControl* jobs_;  // may be null
+  service::CollectionCounts collections_;
   // Requests with one Idempotency-Key run one at a time (lookup, route, remember), so that
   // concurrent retries get the stored answer instead of racing. Striped by key hash.
   std::array<std::mutex, 64> key_locks_;

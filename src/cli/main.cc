@@ -233,6 +233,14 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 60 * 24 * 31));
 
+  int health_count_budget_ms = 100;
+  serve
+      ->add_option("--health-count-budget-ms", health_count_budget_ms,
+                   "GET health recounts rows on each call while that takes at most this long; "
+                   "past it, the last count is served and rows are recounted in the background")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3'600'000));
+
   bool read_only = false;
   serve->add_flag("--read-only", read_only,
                   "Serve GET only, from a PostgreSQL read replica; no jobs run");
@@ -321,6 +329,7 @@ int main(int argc, char** argv) {
     options.grading.void_window = std::chrono::hours(void_window_hours);
     options.auto_activate_calibration = auto_activate;
     options.read_only = read_only;
+    options.health_count_budget = std::chrono::milliseconds(health_count_budget_ms);
     if (read_only && !truthbook::store::postgres::PostgresStore::IsConninfo(db)) {
       return UsageError("--read-only: serves a PostgreSQL read replica; --db names no server");
     }
