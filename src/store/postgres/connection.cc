@@ -1,6 +1,7 @@
 #include "store/postgres/connection.h"
 
 #include <endian.h>
+#include <spdlog/spdlog.h>
 
 #include <bit>
 #include <cstring>
@@ -48,6 +49,16 @@ std::string Trimmed(const char* message) {
   std::string out = message != nullptr ? message : "";
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
   return out;
+}
+
+// The reason in libpq's "connection to server at "h" (addr), port 5432 failed: REASON" (up
+// to the end of its line), or the whole message when it has no such part.
+std::string ConnectFailureReason(const std::string& message) {
+  constexpr std::string_view kFailed = "failed: ";
+  size_t at = message.rfind(kFailed);
+  if (at == std::string::npos) return message;
+  std::string reason = message.substr(at + kFailed.size());
+  return reason.substr(0, reason.find('\n'));
 }
 
 }  // namespace
@@ -311,7 +322,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = Trimmed(PQerrorMessage(conn));
     PQfinish(conn);
-    return Unavailable("connect to PostgreSQL: " + message);
+    // libpq names the host or socket path, which an HTTP client has no business seeing: the
+    // log gets all of it, the status only the reason ("Connection refused").
+    spdlog::warn("connect to PostgreSQL: {}", message);
+    return Unavailable("connect to PostgreSQL: " + ConnectFailureReason(message));
   }
   // NOTICEs (a DROP ... CASCADE listing what it dropped) would go to stderr; nobody reads them.
   PQsetNoticeReceiver(
