@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -74,28 +75,18 @@ std::string EventId(const std::string& sport, int i) {
 constexpr int kEventsPerSport = 4;
 bool HomeWins(int event_index) { return event_index % 2 == 0; }
 
+// A pick at -110 on pinnacle; a spread pick is home -3.5 or away +3.5.
 json Prediction(const std::string& event_id, const std::string& market,
                 const std::string& selection, double raw_prob, const std::string& tier) {
-  json p = {{"event_id", event_id},   {"market", market},
-            {"selection", selection}, {"price", {{"american", -110}}},
-            {"book", "pinnacle"},     {"raw_prob", raw_prob},
-            {"tier", tier},           {"stake_units", 1.0}};
-  if (market == "spread") p["line"] = selection == "home" ? -3.5 : 3.5;
-  return p;
+  std::optional<double> line;
+  if (market == "spread") line = selection == "home" ? -3.5 : 3.5;
+  return PredictionBody(event_id, market, selection, line, {{"american", -110}}, raw_prob,
+                        "pinnacle", tier);
 }
 
+// A sim run of `predictions`, on the history's day.
 json SimRun(const json& predictions) {
-  return {{"trigger", "scheduled"},
-          {"model_version", "v2.1.0"},
-          {"feature_set_version", "v1.5"},
-          {"decision_policy_version", "v1.0"},
-          {"code_version", {{"git_sha", "3f2c1e9"}, {"dirty", false}}},
-          {"n_sims", 100000},
-          {"rng_seed", 42},
-          {"started_at", "2030-02-27T18:05:00Z"},
-          {"finished_at", "2030-02-27T18:06:00Z"},
-          {"inputs", json::array()},
-          {"predictions", predictions}};
+  return SimRunWith(predictions, json::array(), "2030-02-27");
 }
 
 // `value` percent-encoded for a query string (segment keys hold '=' and '|').
@@ -117,13 +108,6 @@ std::string QueryValue(std::string_view value) {
 // GET reliability for `segment` of `version`.
 std::string ReliabilityRoute(const std::string& version, std::string_view segment) {
   return "reliability?version=" + version + "&segment=" + QueryValue(segment);
-}
-
-// POSTs `body` to `server` and expects `status`; returns the answer's JSON.
-json PostExpect(const ServerProcess& server, std::string_view route, const json& body, int status) {
-  HttpResult r = server.Post(route, body);
-  EXPECT_EQ(r.status, status) << "POST " << route << ": " << r.error << r.body;
-  return r.Json();
 }
 
 // Posts the events, the 1430 picks (in sim runs of at most 500), publishes every pick, posts
@@ -184,33 +168,8 @@ void BuildGradedHistory(const ServerProcess& server, std::string& first_predicti
 }
 
 // A fresh server with an empty database.
-class HttpCalibrationTest : public ::testing::Test {
+class HttpCalibrationTest : public ServerTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(server_.Start()); }
-
-  // POSTs `body` and expects `status`; returns the answer's JSON.
-  json PostExpect(std::string_view route, const json& body, int status) {
-    return test_support::PostExpect(server_, route, body, status);
-  }
-
-  json GetOk(std::string_view route) {
-    HttpResult r = server_.Get(route);
-    EXPECT_EQ(r.status, 200) << "GET " << route << ": " << r.error << r.body;
-    EXPECT_EQ(r.content_type, "application/json");
-    return r.Json();
-  }
-
-  static void ExpectProblem(const HttpResult& r, int status, std::string_view detail) {
-    EXPECT_EQ(r.status, status) << r.error << r.body;
-    EXPECT_EQ(r.content_type, "application/problem+json") << r.body;
-    json problem = r.Json();
-    EXPECT_EQ(problem["status"], status) << r.body;
-    EXPECT_TRUE(problem["type"].is_string()) << r.body;
-    EXPECT_TRUE(problem["title"].is_string()) << r.body;
-    EXPECT_NE(problem.value("detail", "").find(detail), std::string::npos)
-        << "detail should name " << detail << ": " << r.body;
-  }
-
   // POST run-calibration-job with `body`; expects 201 and returns the version.
   json RunJob(std::string_view body) {
     HttpResult r = server_.PostRaw("run-calibration-job", body);
@@ -246,8 +205,6 @@ class HttpCalibrationTest : public ::testing::Test {
     for (const json& g : version["gates"]) out[g["name"]] = g;
     return out;
   }
-
-  ServerProcess server_;
 };
 
 // A server on a copy of the database of one graded history, built once for the suite (1430

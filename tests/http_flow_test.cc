@@ -16,25 +16,8 @@ namespace {
 
 using nlohmann::json;
 
-class HttpFlowTest : public ::testing::Test {
+class HttpFlowTest : public ServerTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(server_.Start()); }
-
-  // POSTs `body` and expects `status`; returns the answer's JSON.
-  json PostExpect(std::string_view route, const json& body, int status,
-                  const Headers& headers = {}) {
-    HttpResult r = server_.Post(route, body, headers);
-    EXPECT_EQ(r.status, status) << "POST " << route << ": " << r.error << r.body;
-    return r.Json();
-  }
-
-  json GetOk(std::string_view route) {
-    HttpResult r = server_.Get(route);
-    EXPECT_EQ(r.status, 200) << "GET " << route << ": " << r.error << r.body;
-    EXPECT_EQ(r.content_type, "application/json");
-    return r.Json();
-  }
-
   // Captures a snapshot and returns its id.
   std::string Capture(const std::string& event_id, const std::string& captured_at,
                       const std::string& book, const std::string& market) {
@@ -68,8 +51,6 @@ class HttpFlowTest : public ::testing::Test {
     for (const json& item : page["items"]) ids.push_back(item[id_field]);
     return ids;
   }
-
-  ServerProcess server_;
 };
 
 TEST_F(HttpFlowTest, SeedFlowTracesPredictionToItsExactSnapshots) {

@@ -31,6 +31,8 @@ constexpr char kNbaB[] = "nba-2030-01-11-gsw-den";
 constexpr char kNbaBStart[] = "2030-01-11T03:00:00Z";
 constexpr char kEpl[] = "epl-2030-01-12-ars-che";
 constexpr char kEplStart[] = "2030-01-12T15:00:00Z";
+// The day of the sim runs that record the picks.
+constexpr char kRunDay[] = "2029-12-31";
 
 json American(double american) { return {{"american", american}}; }
 json Decimal(double decimal) { return {{"decimal", decimal}}; }
@@ -39,32 +41,6 @@ json Quote(const std::string& selection, std::optional<double> line, const json&
   json q = {{"selection", selection}, {"price", price}};
   if (line) q["line"] = *line;
   return q;
-}
-
-// One prediction of a sim run; tests set more fields (calibrated_prob, player, ...) on it.
-json Prediction(const std::string& event_id, const std::string& market,
-                const std::string& selection, std::optional<double> line, const json& price,
-                double raw_prob, const std::string& book = "pinnacle",
-                const std::string& tier = "A") {
-  json p = {{"event_id", event_id}, {"market", market},  {"selection", selection},
-            {"price", price},       {"book", book},      {"raw_prob", raw_prob},
-            {"tier", tier},         {"stake_units", 1.0}};
-  if (line) p["line"] = *line;
-  return p;
-}
-
-json SimRun(const json& predictions) {
-  return {{"trigger", "scheduled"},
-          {"model_version", "v2.1.0"},
-          {"feature_set_version", "v1.5"},
-          {"decision_policy_version", "v1.0"},
-          {"code_version", {{"git_sha", "3f2c1e9"}, {"dirty", false}}},
-          {"n_sims", 100000},
-          {"rng_seed", 42},
-          {"started_at", "2029-12-31T18:05:00Z"},
-          {"finished_at", "2029-12-31T18:06:00Z"},
-          {"inputs", json::array()},
-          {"predictions", predictions}};
 }
 
 json PlayerStat(const std::string& player, const std::string& stat, std::optional<double> value,
@@ -80,7 +56,7 @@ double FairProb(double d, double other) { return (1 / d) / (1 / d + 1 / other); 
 
 double LogLoss(double p, double y) { return -(y * std::log(p) + (1 - y) * std::log(1 - p)); }
 
-class HttpGradingTest : public ::testing::Test {
+class HttpGradingTest : public ServerTest {
  protected:
   // Publish ids of the slate's picks and the snapshot ids around kNbaA's start.
   struct Slate {
@@ -95,22 +71,6 @@ class HttpGradingTest : public ::testing::Test {
     std::string dk_close_snapshot;
     std::string nba_a_result;
   };
-
-  void SetUp() override { ASSERT_TRUE(server_.Start()); }
-
-  // POSTs `body` and expects `status`; returns the answer's JSON.
-  json PostExpect(std::string_view route, const json& body, int status) {
-    HttpResult r = server_.Post(route, body);
-    EXPECT_EQ(r.status, status) << "POST " << route << ": " << r.error << r.body;
-    return r.Json();
-  }
-
-  json GetOk(std::string_view route) {
-    HttpResult r = server_.Get(route);
-    EXPECT_EQ(r.status, 200) << "GET " << route << ": " << r.error << r.body;
-    EXPECT_EQ(r.content_type, "application/json");
-    return r.Json();
-  }
 
   void PostEvent(const std::string& event_id, const std::string& start, const std::string& sport,
                  const std::string& league) {
@@ -131,7 +91,8 @@ class HttpGradingTest : public ::testing::Test {
 
   // Records `prediction` in a sim run of its own and publishes it; returns the publish id.
   std::string PublishPick(const json& prediction, const std::string& channel = "TELEGRAM") {
-    json run = PostExpect("sim-runs", SimRun(json::array({prediction})), 201);
+    json run =
+        PostExpect("sim-runs", SimRunWith(json::array({prediction}), json::array(), kRunDay), 201);
     if (!run.contains("prediction_ids") || run["prediction_ids"].size() != 1) return "";
     json publish = PostExpect("publish", PublishBody(run["prediction_ids"][0], channel), 201);
     return publish.value("publish_id", "");
@@ -165,17 +126,6 @@ class HttpGradingTest : public ::testing::Test {
     return out;
   }
 
-  static void ExpectProblem(const HttpResult& r, int status, std::string_view detail) {
-    EXPECT_EQ(r.status, status) << r.error << r.body;
-    EXPECT_EQ(r.content_type, "application/problem+json") << r.body;
-    json problem = r.Json();
-    EXPECT_EQ(problem["status"], status) << r.body;
-    EXPECT_TRUE(problem["type"].is_string()) << r.body;
-    EXPECT_TRUE(problem["title"].is_string()) << r.body;
-    EXPECT_NE(problem.value("detail", "").find(detail), std::string::npos)
-        << "detail should name " << detail << ": " << r.body;
-  }
-
   // Three events in 2030, their snapshots (posted out of captured_at order) and five picks.
   void PostSlate() {
     PostEvent(kNbaA, kNbaAStart, "NBA", "NBA");
@@ -200,19 +150,19 @@ class HttpGradingTest : public ::testing::Test {
     slate_.dk_close_snapshot = Capture(kNbaB, "draftkings", "spread", "2030-01-11T02:00:00Z",
                                        spread(-2.5, Decimal(1.95), Decimal(1.90)));
 
-    json spread_pick = Prediction(kNbaA, "spread", "home", -3.5, American(-110), 0.55);
+    json spread_pick = PredictionBody(kNbaA, "spread", "home", -3.5, American(-110), 0.55);
     spread_pick["calibrated_prob"] = 0.58;
     slate_.spread = PublishPick(spread_pick);
-    slate_.total = PublishPick(Prediction(kNbaB, "total", "over", 210, American(-110), 0.52));
-    json prop = Prediction(kNbaB, "player_prop", "over", 25.5, American(-115), 0.5);
+    slate_.total = PublishPick(PredictionBody(kNbaB, "total", "over", 210, American(-110), 0.52));
+    json prop = PredictionBody(kNbaB, "player_prop", "over", 25.5, American(-115), 0.5);
     prop["player"] = "L. James";
     prop["stat"] = "points";
     slate_.prop = PublishPick(prop);
     slate_.dk = PublishPick(
-        Prediction(kNbaB, "spread", "home", -2.5, American(-110), 0.6, "draftkings", "B"),
+        PredictionBody(kNbaB, "spread", "home", -2.5, American(-110), 0.6, "draftkings", "B"),
         "DISCORD");
-    slate_.draw =
-        PublishPick(Prediction(kEpl, "moneyline_3way", "draw", std::nullopt, Decimal(3.40), 0.30));
+    slate_.draw = PublishPick(
+        PredictionBody(kEpl, "moneyline_3way", "draw", std::nullopt, Decimal(3.40), 0.30));
   }
 
   // kNbaA 110-100 (home -3.5 wins), kNbaB 105-105 (over 210 pushes, home -2.5 loses, L. James
@@ -225,7 +175,6 @@ class HttpGradingTest : public ::testing::Test {
     PostResult(kEpl, 1, 1);
   }
 
-  ServerProcess server_;
   Slate slate_;
 };
 
@@ -545,7 +494,7 @@ TEST_F(HttpGradingTest, LineMovedLeavesClvPriceNullButMeasuresFairValue) {
       Capture(kNbaA, "pinnacle", "spread", "2030-01-10T00:00:00Z",
               json::array({Quote("home", -4.5, Decimal(1.91)), Quote("away", 4.5, Decimal(1.95))}));
   const std::string publish_id =
-      PublishPick(Prediction(kNbaA, "spread", "home", -3.5, American(-110), 0.55));
+      PublishPick(PredictionBody(kNbaA, "spread", "home", -3.5, American(-110), 0.55));
   PostResult(kNbaA, 110, 100);
   GradeAll();
   json g = Current(publish_id);
@@ -565,8 +514,8 @@ TEST_F(HttpGradingTest, ThreeWayClvDevigsAllThreeOutcomes) {
                                     json::array({Quote("home", std::nullopt, Decimal(2.10)),
                                                  Quote("draw", std::nullopt, Decimal(3.30)),
                                                  Quote("away", std::nullopt, Decimal(3.60))}));
-  const std::string publish_id =
-      PublishPick(Prediction(kEpl, "moneyline_3way", "home", std::nullopt, Decimal(2.25), 0.47));
+  const std::string publish_id = PublishPick(
+      PredictionBody(kEpl, "moneyline_3way", "home", std::nullopt, Decimal(2.25), 0.47));
   PostResult(kEpl, 2, 1);
   GradeAll();
   json g = Current(publish_id);
@@ -611,7 +560,7 @@ TEST_F(HttpGradingTest, CancelledEventIsVoidAndPostponedWaitsForTheVoidWindow) {
 TEST_F(HttpGradingTest, InvalidOddsInPredictionIs400AndChangesNothing) {
   PostEvent(kNbaA, kNbaAStart, "NBA", "NBA");
   const std::map<std::string, int64_t> before = server_.RowCounts();
-  const json valid = Prediction(kNbaA, "spread", "home", -3.5, American(-110), 0.55);
+  const json valid = PredictionBody(kNbaA, "spread", "home", -3.5, American(-110), 0.55);
   struct Case {
     json price;
     std::string detail;
@@ -623,7 +572,9 @@ TEST_F(HttpGradingTest, InvalidOddsInPredictionIs400AndChangesNothing) {
     json bad = valid;
     bad["price"] = c.price;
     SCOPED_TRACE(c.price.dump());
-    ExpectProblem(server_.Post("sim-runs", SimRun(json::array({valid, bad}))), 400, c.detail);
+    ExpectProblem(
+        server_.Post("sim-runs", SimRunWith(json::array({valid, bad}), json::array(), kRunDay)),
+        400, c.detail);
     EXPECT_EQ(server_.RowCounts(), before);
   }
 }
@@ -631,7 +582,7 @@ TEST_F(HttpGradingTest, InvalidOddsInPredictionIs400AndChangesNothing) {
 TEST_F(HttpGradingTest, UnknownMarketOrSelectionIs400AndChangesNothing) {
   PostEvent(kNbaA, kNbaAStart, "NBA", "NBA");
   const std::map<std::string, int64_t> before = server_.RowCounts();
-  json prop = Prediction(kNbaA, "player_prop", "over", 25.5, American(-110), 0.5);
+  json prop = PredictionBody(kNbaA, "player_prop", "over", 25.5, American(-110), 0.5);
   prop["player"] = "A. Davis";
   prop["stat"] = "points";
   auto with = [](json p, const char* key, const json& value) {
@@ -643,18 +594,20 @@ TEST_F(HttpGradingTest, UnknownMarketOrSelectionIs400AndChangesNothing) {
     std::string detail;
   };
   for (const Case& c :
-       {Case{Prediction(kNbaA, "corners", "home", 9.5, American(-110), 0.5),
+       {Case{PredictionBody(kNbaA, "corners", "home", 9.5, American(-110), 0.5),
              "predictions[0].market"},
-        Case{Prediction(kNbaA, "spread", "draw", -3.5, American(-110), 0.5),
+        Case{PredictionBody(kNbaA, "spread", "draw", -3.5, American(-110), 0.5),
              "predictions[0].selection"},
-        Case{Prediction(kNbaA, "moneyline", "over", std::nullopt, American(-110), 0.5),
+        Case{PredictionBody(kNbaA, "moneyline", "over", std::nullopt, American(-110), 0.5),
              "predictions[0].selection"},
-        Case{Prediction(kNbaA, "total", "over", std::nullopt, American(-110), 0.5),
+        Case{PredictionBody(kNbaA, "total", "over", std::nullopt, American(-110), 0.5),
              "predictions[0].line"},
         Case{with(prop, "line", 25.25), "predictions[0].line"},
         Case{with(prop, "player", ""), "predictions[0].player"}}) {
     SCOPED_TRACE(c.prediction.dump());
-    ExpectProblem(server_.Post("sim-runs", SimRun(json::array({c.prediction}))), 400, c.detail);
+    ExpectProblem(
+        server_.Post("sim-runs", SimRunWith(json::array({c.prediction}), json::array(), kRunDay)),
+        400, c.detail);
     EXPECT_EQ(server_.RowCounts(), before);
   }
 }
@@ -674,7 +627,7 @@ TEST_F(HttpGradingTest, GradeWithoutResultIs409AndChangesNothing) {
 
 TEST_F(HttpGradingTest, PropResultWithoutThePlayersStatIs409AndSkipped) {
   PostEvent(kNbaB, kNbaBStart, "NBA", "NBA");
-  json prop = Prediction(kNbaB, "player_prop", "over", 25.5, American(-115), 0.5);
+  json prop = PredictionBody(kNbaB, "player_prop", "over", 25.5, American(-115), 0.5);
   prop["player"] = "L. James";
   prop["stat"] = "points";
   const std::string publish_id = PublishPick(prop);

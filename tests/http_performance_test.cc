@@ -38,6 +38,8 @@ constexpr char kNbaA[] = "nba-2030-01-10-lal-bos";
 constexpr char kNbaAStart[] = "2030-01-10T00:30:00Z";
 constexpr char kNbaB[] = "nba-2030-01-11-gsw-den";
 constexpr char kEpl[] = "epl-2030-01-12-ars-che";
+// The day of the sim runs that record the picks.
+constexpr char kRunDay[] = "2029-12-31";
 
 // The summary metrics that may be null, as grading-summary and performance-* both answer them.
 constexpr std::array<const char*, 8> kNullableMetrics = {
@@ -124,72 +126,15 @@ std::vector<std::string> Keys(const json& list) {
 // see PercentEncodedKeyIsDecodedOnceByHttp).
 std::string KeyPath(const std::string& key) { return "performance-rollup/" + key; }
 
-void ExpectProblem(const HttpResult& r, int status, std::string_view field,
-                   std::string_view detail) {
-  EXPECT_EQ(r.status, status) << r.error << r.body;
-  EXPECT_EQ(r.content_type, "application/problem+json") << r.body;
-  const json problem = r.Json();
-  ASSERT_TRUE(problem.is_object()) << r.body;
-  EXPECT_EQ(problem["status"], status) << r.body;
-  EXPECT_TRUE(problem["type"].is_string()) << r.body;
-  EXPECT_TRUE(problem["title"].is_string()) << r.body;
-  const std::string text = problem.value("detail", "");
-  EXPECT_TRUE(text.starts_with(std::string(field) + ":"))
-      << "detail should name " << field << ": " << r.body;
-  EXPECT_NE(text.find(detail), std::string::npos)
-      << "detail should say " << detail << ": " << r.body;
-}
-
-json Prediction(const std::string& event_id, const std::string& market,
-                const std::string& selection, std::optional<double> line, const json& price,
-                double raw_prob, const std::string& book, const std::string& tier) {
-  json p = {{"event_id", event_id}, {"market", market},  {"selection", selection},
-            {"price", price},       {"book", book},      {"raw_prob", raw_prob},
-            {"tier", tier},         {"stake_units", 1.0}};
-  if (line) p["line"] = *line;
-  return p;
-}
-
-json SimRun(const json& predictions) {
-  return {{"trigger", "scheduled"},
-          {"model_version", "v2.1.0"},
-          {"feature_set_version", "v1.5"},
-          {"decision_policy_version", "v1.0"},
-          {"code_version", {{"git_sha", "3f2c1e9"}, {"dirty", false}}},
-          {"n_sims", 100000},
-          {"rng_seed", 42},
-          {"started_at", "2029-12-31T18:05:00Z"},
-          {"finished_at", "2029-12-31T18:06:00Z"},
-          {"inputs", json::array()},
-          {"predictions", predictions}};
-}
-
 // Helpers shared by the performance and the jobs fixtures.
-class HttpServerTest : public ::testing::Test {
+class HttpServerTest : public ServerTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(server_.Start()); }
-
-  json PostExpect(std::string_view route, const json& body, int status) {
-    HttpResult r = server_.Post(route, body);
-    EXPECT_EQ(r.status, status) << "POST " << route << ": " << r.error << r.body;
-    return r.Json();
-  }
-
-  json GetOk(std::string_view route) {
-    HttpResult r = server_.Get(route);
-    EXPECT_EQ(r.status, 200) << "GET " << route << ": " << r.error << r.body;
-    EXPECT_EQ(r.content_type, "application/json") << route;
-    return r.Json();
-  }
-
   // POST jobs/rollups/run: a synchronous refresh, so that every later read sees the gradings.
   json RunRollups() {
     json run = PostExpect("jobs/rollups/run", json::object(), 200);
     EXPECT_EQ(run["status"], "succeeded") << run;
     return run;
   }
-
-  ServerProcess server_;
 };
 
 class HttpPerformanceTest : public HttpServerTest {
@@ -213,7 +158,8 @@ class HttpPerformanceTest : public HttpServerTest {
   }
 
   std::string PublishPick(const json& prediction, const std::string& channel) {
-    json run = PostExpect("sim-runs", SimRun(json::array({prediction})), 201);
+    json run =
+        PostExpect("sim-runs", SimRunWith(json::array({prediction}), json::array(), kRunDay), 201);
     if (!run.contains("prediction_ids") || run["prediction_ids"].size() != 1) return "";
     json publish = PostExpect("publish", PublishBody(run["prediction_ids"][0], channel), 201);
     const std::string date = publish.value("published_at", "").substr(0, 10);
@@ -251,21 +197,21 @@ class HttpPerformanceTest : public HttpServerTest {
     const json m110 = {{"american", -110}};
     WaitOutMidnight();
     slate_.nba_spread = PublishPick(
-        Prediction(kNbaA, "spread", "home", -3.5, m110, 0.55, "pinnacle", "A"), "TELEGRAM");
-    slate_.nba_ml = PublishPick(Prediction(kNbaA, "moneyline", "home", std::nullopt,
-                                           {{"american", -150}}, 0.64, "draftkings", "B"),
+        PredictionBody(kNbaA, "spread", "home", -3.5, m110, 0.55, "pinnacle", "A"), "TELEGRAM");
+    slate_.nba_ml = PublishPick(PredictionBody(kNbaA, "moneyline", "home", std::nullopt,
+                                               {{"american", -150}}, 0.64, "draftkings", "B"),
                                 "DISCORD");
     slate_.nba_total = PublishPick(
-        Prediction(kNbaB, "total", "over", 210.5, m110, 0.52, "pinnacle", "A"), "TELEGRAM");
+        PredictionBody(kNbaB, "total", "over", 210.5, m110, 0.52, "pinnacle", "A"), "TELEGRAM");
     slate_.nba_dk = PublishPick(
-        Prediction(kNbaB, "spread", "home", -2.5, m110, 0.58, "draftkings", "B"), "TELEGRAM");
+        PredictionBody(kNbaB, "spread", "home", -2.5, m110, 0.58, "draftkings", "B"), "TELEGRAM");
     slate_.nba_push = PublishPick(
-        Prediction(kNbaB, "total", "over", 205, m110, 0.61, "pinnacle", "A"), "TELEGRAM");
-    slate_.epl_draw = PublishPick(Prediction(kEpl, "moneyline_3way", "draw", std::nullopt,
-                                             {{"decimal", 3.40}}, 0.32, "pinnacle", "A"),
+        PredictionBody(kNbaB, "total", "over", 205, m110, 0.61, "pinnacle", "A"), "TELEGRAM");
+    slate_.epl_draw = PublishPick(PredictionBody(kEpl, "moneyline_3way", "draw", std::nullopt,
+                                                 {{"decimal", 3.40}}, 0.32, "pinnacle", "A"),
                                   "TELEGRAM");
-    slate_.epl_home = PublishPick(Prediction(kEpl, "moneyline_3way", "home", std::nullopt,
-                                             {{"decimal", 2.10}}, 0.45, "bet365", "B"),
+    slate_.epl_home = PublishPick(PredictionBody(kEpl, "moneyline_3way", "home", std::nullopt,
+                                                 {{"decimal", 2.10}}, 0.45, "bet365", "B"),
                                   "DISCORD");
     PostResult(kNbaA, 110, 100);
     PostResult(kNbaB, 105, 100);

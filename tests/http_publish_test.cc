@@ -24,16 +24,6 @@ class PublishTest : public ::testing::Test {
     ASSERT_EQ(flow_.prediction_ids.size(), 3u);
   }
 
-  static void ExpectProblem(const HttpResult& r, int status, std::string_view detail) {
-    EXPECT_EQ(r.status, status) << r.error << r.body;
-    EXPECT_EQ(r.content_type, "application/problem+json");
-    json problem = r.Json();
-    EXPECT_EQ(problem["status"], status);
-    EXPECT_TRUE(problem["type"].is_string());
-    EXPECT_TRUE(problem["title"].is_string());
-    EXPECT_NE(problem.value("detail", "").find(detail), std::string::npos) << r.body;
-  }
-
   std::vector<HttpResult> PublishConcurrently(int n, const std::function<json(int)>& body_for) {
     return PostConcurrently({&server_}, "publish", n, body_for);
   }

@@ -388,6 +388,41 @@ std::vector<HttpResult> PostConcurrently(const std::vector<const ServerProcess*>
   return results;
 }
 
+json PostExpect(const ServerProcess& server, std::string_view route, const json& body, int status,
+                const Headers& headers) {
+  HttpResult r = server.Post(route, body, headers);
+  EXPECT_EQ(r.status, status) << "POST " << route << ": " << r.error << r.body;
+  return r.Json();
+}
+
+json GetOk(const ServerProcess& server, std::string_view route) {
+  HttpResult r = server.Get(route);
+  EXPECT_EQ(r.status, 200) << "GET " << route << ": " << r.error << r.body;
+  EXPECT_EQ(r.content_type, "application/json") << route;
+  return r.Json();
+}
+
+void ExpectProblem(const HttpResult& r, int status, std::string_view detail) {
+  EXPECT_EQ(r.status, status) << r.error << r.body;
+  EXPECT_EQ(r.content_type, "application/problem+json") << r.body;
+  json problem = r.Json();
+  ASSERT_TRUE(problem.is_object()) << r.body;
+  EXPECT_EQ(problem["status"], status) << r.body;
+  EXPECT_TRUE(problem["type"].is_string()) << r.body;
+  EXPECT_TRUE(problem["title"].is_string()) << r.body;
+  EXPECT_NE(problem.value("detail", "").find(detail), std::string::npos)
+      << "detail should name " << detail << ": " << r.body;
+}
+
+void ExpectProblem(const HttpResult& r, int status, std::string_view field,
+                   std::string_view detail) {
+  ExpectProblem(r, status, detail);
+  const json problem = r.Json();
+  EXPECT_TRUE(problem.is_object() &&
+              problem.value("detail", "").starts_with(std::string(field) + ":"))
+      << "detail should name " << field << ": " << r.body;
+}
+
 json EventBody(const std::string& event_id, const std::string& start_time,
                const std::string& sport) {
   return {{"event_id", event_id},     {"sport", sport},       {"league", sport},
@@ -422,21 +457,17 @@ json InjurySnapshotBody(const std::string& event_id) {
           {"raw", json::object()}};
 }
 
-json SimRunBody(const std::string& event_id, const json& inputs,
-                const std::vector<double>& raw_probs) {
-  json predictions = json::array();
-  for (double p : raw_probs) {
-    predictions.push_back({{"event_id", event_id},
-                           {"market", "spread"},
-                           {"selection", "home"},
-                           {"line", -3.5},
-                           {"price", {{"american", -110}}},
-                           {"book", "pinnacle"},
-                           {"raw_prob", p},
-                           {"calibrated_prob", nullptr},
-                           {"tier", "A"},
-                           {"stake_units", 1.0}});
-  }
+json PredictionBody(const std::string& event_id, const std::string& market,
+                    const std::string& selection, std::optional<double> line, const json& price,
+                    double raw_prob, const std::string& book, const std::string& tier) {
+  json p = {{"event_id", event_id}, {"market", market},  {"selection", selection},
+            {"price", price},       {"book", book},      {"raw_prob", raw_prob},
+            {"tier", tier},         {"stake_units", 1.0}};
+  if (line) p["line"] = *line;
+  return p;
+}
+
+json SimRunWith(const json& predictions, const json& inputs, const std::string& day) {
   return {{"trigger", "scheduled"},
           {"model_version", "v2.1.0"},
           {"feature_set_version", "v1.5"},
@@ -444,10 +475,21 @@ json SimRunBody(const std::string& event_id, const json& inputs,
           {"code_version", {{"git_sha", "3f2c1e9"}, {"dirty", false}}},
           {"n_sims", 100000},
           {"rng_seed", 42},
-          {"started_at", "2026-11-26T18:05:00Z"},
-          {"finished_at", "2026-11-26T18:06:00Z"},
+          {"started_at", day + "T18:05:00Z"},
+          {"finished_at", day + "T18:06:00Z"},
           {"inputs", inputs},
           {"predictions", predictions}};
+}
+
+json SimRunBody(const std::string& event_id, const json& inputs,
+                const std::vector<double>& raw_probs) {
+  json predictions = json::array();
+  for (double p : raw_probs) {
+    json prediction = PredictionBody(event_id, "spread", "home", -3.5, {{"american", -110}}, p);
+    prediction["calibrated_prob"] = nullptr;
+    predictions.push_back(std::move(prediction));
+  }
+  return SimRunWith(predictions, inputs);
 }
 
 json PublishBody(const std::string& prediction_id, const std::string& channel) {

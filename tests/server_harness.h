@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -144,6 +145,33 @@ std::vector<HttpResult> PostConcurrently(const std::vector<const ServerProcess*>
                                          std::string_view route, int n,
                                          const std::function<nlohmann::json(int)>& body_for);
 
+// POSTs `body` to `route` of `server` and expects `status`; returns the answer's JSON.
+nlohmann::json PostExpect(const ServerProcess& server, std::string_view route,
+                          const nlohmann::json& body, int status, const Headers& headers = {});
+// GETs `route` of `server` and expects 200 with application/json; returns the answer's JSON.
+nlohmann::json GetOk(const ServerProcess& server, std::string_view route);
+
+// A fixture with one server on a fresh database, started in SetUp.
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server_.Start()); }
+
+  nlohmann::json PostExpect(std::string_view route, const nlohmann::json& body, int status,
+                            const Headers& headers = {}) const {
+    return test_support::PostExpect(server_, route, body, status, headers);
+  }
+  nlohmann::json GetOk(std::string_view route) const { return test_support::GetOk(server_, route); }
+
+  ServerProcess server_;
+};
+
+// Expects an application/problem+json answer with `status` (also as its status member), string
+// type and title, and a detail that contains `detail`.
+void ExpectProblem(const HttpResult& r, int status, std::string_view detail);
+// The same, and the detail starts with "`field`:".
+void ExpectProblem(const HttpResult& r, int status, std::string_view field,
+                   std::string_view detail);
+
 // Request bodies of the seed's flow, valid as given; tests edit the JSON to vary them.
 nlohmann::json EventBody(const std::string& event_id,
                          const std::string& start_time = "2099-01-01T00:30:00Z",
@@ -154,6 +182,17 @@ nlohmann::json OddsSnapshotBody(const std::string& event_id,
                                 const std::string& book = "pinnacle",
                                 const std::string& market = "spread");
 nlohmann::json InjurySnapshotBody(const std::string& event_id);
+// One prediction of a sim run, staking 1 unit; `line` is left out when not given. Tests set
+// more fields (calibrated_prob, player, ...) on it.
+nlohmann::json PredictionBody(const std::string& event_id, const std::string& market,
+                              const std::string& selection, std::optional<double> line,
+                              const nlohmann::json& price, double raw_prob,
+                              const std::string& book = "pinnacle", const std::string& tier = "A");
+// A sim run with `predictions` reading `inputs` ({kind, snapshot_id}), started and finished
+// at 18:05 and 18:06 UTC on `day` ("YYYY-MM-DD").
+nlohmann::json SimRunWith(const nlohmann::json& predictions,
+                          const nlohmann::json& inputs = nlohmann::json::array(),
+                          const std::string& day = "2026-11-26");
 // A sim run reading `inputs` ({kind, snapshot_id}) with one spread prediction on `event_id`
 // per entry of `raw_probs`.
 nlohmann::json SimRunBody(const std::string& event_id, const nlohmann::json& inputs,

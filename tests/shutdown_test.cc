@@ -40,30 +40,16 @@ TimePoint Now() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
+// A sim run of `n` spread picks on `event_id`, alternating home -3.5 and away +3.5.
 json SimRun(const std::string& event_id, int n) {
   json predictions = json::array();
   for (int i = 0; i < n; ++i) {
-    predictions.push_back({{"event_id", event_id},
-                           {"market", "spread"},
-                           {"selection", i % 2 == 0 ? "home" : "away"},
-                           {"line", i % 2 == 0 ? -3.5 : 3.5},
-                           {"price", {{"american", -110}}},
-                           {"book", "pinnacle"},
-                           {"raw_prob", 0.5 + 0.4 * (i % 10) / 10},
-                           {"tier", i % 3 == 0 ? "A" : "B"},
-                           {"stake_units", 1.0}});
+    const bool home = i % 2 == 0;
+    predictions.push_back(PredictionBody(
+        event_id, "spread", home ? "home" : "away", home ? -3.5 : 3.5, {{"american", -110}},
+        0.5 + 0.4 * (i % 10) / 10, "pinnacle", i % 3 == 0 ? "A" : "B"));
   }
-  return {{"trigger", "scheduled"},
-          {"model_version", "v2.1.0"},
-          {"feature_set_version", "v1.5"},
-          {"decision_policy_version", "v1.0"},
-          {"code_version", {{"git_sha", "3f2c1e9"}, {"dirty", false}}},
-          {"n_sims", 100000},
-          {"rng_seed", 42},
-          {"started_at", "2029-12-31T18:05:00Z"},
-          {"finished_at", "2029-12-31T18:06:00Z"},
-          {"inputs", json::array()},
-          {"predictions", predictions}};
+  return SimRunWith(predictions, json::array(), "2029-12-31");
 }
 
 // What the database file holds once the server has exited, read with the real store.
@@ -88,16 +74,8 @@ struct OnDisk {
   return ::testing::AssertionSuccess();
 }
 
-class ShutdownTest : public ::testing::Test {
+class ShutdownTest : public ServerTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(server_.Start()); }
-
-  json PostExpect(std::string_view route, const json& body, int status) {
-    HttpResult r = server_.Post(route, body);
-    EXPECT_EQ(r.status, status) << "POST " << route << ": " << r.error << r.body;
-    return r.Json();
-  }
-
   // kPending publishes in 2030 with final results, none graded yet. Publishes go out on
   // several connections at once, as the store commits concurrent writes together.
   void SeedPending() {
@@ -179,8 +157,6 @@ class ShutdownTest : public ::testing::Test {
     EXPECT_TRUE(summary["rollups"].is_object()) << run->summary_json;
     for (const store::JobRun& r : runs) EXPECT_NE(r.status, "running") << r.slot;
   }
-
-  ServerProcess server_;
 };
 
 TEST_F(ShutdownTest, SigtermDuringManualJobAndRequestsFinishesThemAndExitsZero) {
