@@ -41,6 +41,24 @@ start_cluster() {
   fi
 }
 
+# Fills the fresh directory $1 by running "${@:2}" as the owner (output to $1/make.log),
+# then starts it socket-only and prints its conninfo; on any failure removes $1 and exits 1.
+make_cluster() {
+  local dir=$1
+  shift
+  if ! as_owner "$@" >"$dir/make.log" 2>&1; then
+    cat "$dir/make.log" >&2
+    rm -rf "$dir"
+    exit 1
+  fi
+  echo "-k $dir -c listen_addresses='' ${PG_TEMP_OPTS:-}" >"$dir/options"
+  if ! start_cluster "$dir"; then
+    rm -rf "$dir"
+    exit 1
+  fi
+  echo "host=$dir user=postgres dbname=postgres"
+}
+
 # The cluster directory named by $1 (a directory or a conninfo starting host=DIR).
 cluster_dir() {
   local dir=${1:?usage: pg_temp.sh stop|pause|resume DIR}
@@ -52,18 +70,7 @@ cluster_dir() {
 case "${1:-}" in
   start)
     dir=$(new_dir)
-    if ! as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --no-sync \
-        >"$dir/initdb.log" 2>&1; then
-      cat "$dir/initdb.log" >&2
-      rm -rf "$dir"
-      exit 1
-    fi
-    echo "-k $dir -c listen_addresses='' ${PG_TEMP_OPTS:-}" >"$dir/options"
-    if ! start_cluster "$dir"; then
-      rm -rf "$dir"
-      exit 1
-    fi
-    echo "host=$dir user=postgres dbname=postgres"
+    make_cluster "$dir" "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --no-sync
     ;;
   stop)
     dir=$(cluster_dir "${2:-}")
@@ -73,18 +80,8 @@ case "${1:-}" in
   replica)
     primary=$(cluster_dir "${2:-}")
     dir=$(new_dir)
-    if ! as_owner "$bin/pg_basebackup" -h "$primary" -U postgres -D "$dir/data" -R -X stream \
-        -c fast --no-sync >"$dir/basebackup.log" 2>&1; then
-      cat "$dir/basebackup.log" >&2
-      rm -rf "$dir"
-      exit 1
-    fi
-    echo "-k $dir -c listen_addresses='' ${PG_TEMP_OPTS:-}" >"$dir/options"
-    if ! start_cluster "$dir"; then
-      rm -rf "$dir"
-      exit 1
-    fi
-    echo "host=$dir user=postgres dbname=postgres"
+    make_cluster "$dir" "$bin/pg_basebackup" -h "$primary" -U postgres -D "$dir/data" -R \
+      -X stream -c fast --no-sync
     ;;
   pause)
     dir=$(cluster_dir "${2:-}")
